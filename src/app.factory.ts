@@ -1,0 +1,48 @@
+import { LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from './app.module';
+import { API_KEY_SCHEME } from './common/api-docs.decorators';
+import { HttpErrorFilter } from './common/http-error.filter';
+import { createValidationPipe } from './common/validation';
+import type { AppConfig } from './config/app.config';
+import { buildDataSourceOptions } from './database/data-source-options';
+import { initDataSource } from './database/database-startup';
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+/** Builds the whole app: used by main.ts and by the e2e tests, so both run the same pipeline. */
+export async function createApp(config: AppConfig, options: { logger?: LogLevel[] | false } = {}): Promise<NestFastifyApplication> {
+  // The database is connected, checked and migrated before Nest starts, so a database problem
+  // at boot surfaces as one DatabaseStartupError instead of Nest's module-init stack trace.
+  const dataSource = await initDataSource(buildDataSourceOptions(config.database));
+  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false });
+  let app: NestFastifyApplication;
+  try {
+    app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, dataSource), adapter, {
+      abortOnError: false,
+      logger: options.logger ?? LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
+    });
+  } catch (err) {
+    await dataSource.destroy().catch(() => undefined);
+    throw err;
+  }
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new HttpErrorFilter());
+  setupSwagger(app);
+  return app;
+}
+
+function setupSwagger(app: NestFastifyApplication): void {
+  const document = new DocumentBuilder()
+    .setTitle('PPOB API')
+    .setDescription(
+      'Pulsa, data and PLN token purchases for resellers. Register to get an API key, send it as `x-api-key`. ' +
+        'POST /beli answers `pending` at once; poll GET /status/{id}. Every error has `statusCode`, `code` and `detail`.',
+    )
+    .setVersion('0.1.0')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key', description: '64 hex characters from /register' }, API_KEY_SCHEME)
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, document), { jsonDocumentUrl: 'docs-json' });
+}

@@ -1,0 +1,23 @@
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+
+/** The authenticated caller, as the ApiKeyGuard attaches it to the request. */
+export interface AuthUser {
+  id: number;
+  nama: string;
+  email: string;
+}
+
+export type AuthenticatedRequest = FastifyRequest & { authUser?: AuthUser };
+
+export const IS_PUBLIC = 'ppob:isPublic';
+
+/** Marks a route that needs no x-api-key (register, health). */
+export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/** Injects the caller resolved from x-api-key. Only valid on routes behind the guard. */
+export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): AuthUser => {
+  const request = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
+  if (!request.authUser) throw new Error('CurrentUser used on a route without ApiKeyGuard');
+  return request.authUser;
+});

@@ -1,0 +1,58 @@
+/**
+ * Classifies driver errors. mysql2 puts `code`/`errno` on the error; TypeORM wraps it in
+ * QueryFailedError with the original under `driverError`. better-sqlite3 uses SQLITE_* codes.
+ */
+interface DriverErrorLike {
+  code?: string;
+  errno?: number;
+  driverError?: DriverErrorLike;
+  message?: string;
+}
+
+function driverError(err: unknown): DriverErrorLike {
+  const e = (err ?? {}) as DriverErrorLike;
+  return e.driverError ?? e;
+}
+
+export function isDuplicateKey(err: unknown): boolean {
+  const e = driverError(err);
+  return e.code === 'ER_DUP_ENTRY' || e.errno === 1062 || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** InnoDB deadlock (1213) and lock-wait timeout (1205), SQLite busy: worth retrying the whole transaction. */
+export function isRetryableTransactionError(err: unknown): boolean {
+  const e = driverError(err);
+  return (
+    e.errno === 1213 ||
+    e.errno === 1205 ||
+    e.code === 'ER_LOCK_DEADLOCK' ||
+    e.code === 'ER_LOCK_WAIT_TIMEOUT' ||
+    e.code === 'SQLITE_BUSY'
+  );
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_SERVER_GONE_ERROR',
+  'POOL_CLOSED',
+  'SQLITE_CANTOPEN',
+]);
+
+/** The database could not be reached: the API answers 503, not 500. */
+export function isConnectionError(err: unknown): boolean {
+  const e = driverError(err);
+  if (e.code && CONNECTION_CODES.has(e.code)) return true;
+  const top = (err ?? {}) as DriverErrorLike;
+  if (top.code && CONNECTION_CODES.has(top.code)) return true;
+  const message = `${top.message ?? ''} ${e.message ?? ''}`;
+  return /connect ETIMEDOUT|Connection lost|Pool is closed|Can't add new command when connection is in closed state|Too many connections/i.test(message);
+}

@@ -1,0 +1,78 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { isConnectionError } from './database-errors';
+import { DomainError, ERROR_STATUS, ErrorCode, FieldError } from './domain-error';
+
+interface ErrorBody {
+  statusCode: number;
+  code: string;
+  detail: string;
+  errors?: FieldError[];
+}
+
+const CODE_FOR_STATUS: Record<number, ErrorCode> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHORIZED',
+  404: 'NOT_FOUND',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  503: 'DATABASE_UNAVAILABLE',
+};
+
+/** Fastify's own errors (body parsing, limits) carry `statusCode` and an FST_ERR_* code. */
+interface FastifyErrorLike {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+}
+
+/**
+ * The one place where errors become HTTP. Every error body has statusCode, code and detail
+ * (the original service's field), never a stack trace.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpError');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const body = this.toBody(exception);
+    if (body.statusCode >= 500 && body.statusCode !== 503) {
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    }
+    void reply.status(body.statusCode).send(body);
+  }
+
+  toBody(exception: unknown): ErrorBody {
+    if (exception instanceof DomainError) {
+      const body: ErrorBody = { statusCode: ERROR_STATUS[exception.code], code: exception.code, detail: exception.detail };
+      if (exception.errors) body.errors = exception.errors;
+      return body;
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      const message =
+        typeof response === 'string' ? response : (response as { message?: string | string[] }).message;
+      const detail = Array.isArray(message) ? message.join('; ') : (message ?? exception.message);
+      return { statusCode: status, code: CODE_FOR_STATUS[status] ?? `HTTP_${status}`, detail };
+    }
+    if (isConnectionError(exception)) {
+      return { statusCode: 503, code: 'DATABASE_UNAVAILABLE', detail: 'Database tidak dapat dihubungi, coba lagi nanti' };
+    }
+    const fastifyError = exception as FastifyErrorLike;
+    if (
+      typeof fastifyError?.statusCode === 'number' &&
+      fastifyError.statusCode >= 400 &&
+      fastifyError.statusCode < 500 &&
+      fastifyError.code?.startsWith('FST_')
+    ) {
+      return {
+        statusCode: fastifyError.statusCode,
+        code: CODE_FOR_STATUS[fastifyError.statusCode] ?? `HTTP_${fastifyError.statusCode}`,
+        detail: fastifyError.message ?? 'Bad request',
+      };
+    }
+    return { statusCode: 500, code: 'INTERNAL_ERROR', detail: 'Internal server error' };
+  }
+}

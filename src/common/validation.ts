@@ -1,0 +1,44 @@
+import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { DomainError, FieldError } from './domain-error';
+
+function flatten(errors: ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    return [...own, ...flatten(error.children ?? [], field)];
+  });
+}
+
+/**
+ * Strict DTO validation: unknown fields are rejected (not silently dropped), nothing is
+ * converted implicitly ("1" is not a number), and the error lists every field.
+ */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    // One message per field: the first rule it breaks (type before range).
+    stopAtFirstError: true,
+    exceptionFactory: (errors) => {
+      const fieldErrors = flatten(errors);
+      const detail = fieldErrors.map((e) => e.message).join('; ') || 'Request tidak valid';
+      return new DomainError('VALIDATION_FAILED', detail, fieldErrors);
+    },
+  });
+}
+
+/** Path ids: a positive safe integer written in plain digits, or 400. */
+@Injectable()
+export class ParseIdPipe implements PipeTransform<string, number> {
+  transform(value: string, metadata: ArgumentMetadata): number {
+    const field = metadata.data ?? 'id';
+    if (!/^[1-9]\d{0,15}$/.test(value) || !Number.isSafeInteger(Number(value))) {
+      const message = `${field} must be a positive integer`;
+      throw new DomainError('VALIDATION_FAILED', message, [{ field, message }]);
+    }
+    return Number(value);
+  }
+}

@@ -1,0 +1,205 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { registerAs } from '@nestjs/config';
+
+export type DatabaseConfig =
+  | { type: 'mysql'; url: string; poolSize: number; connectTimeoutMs: number }
+  | { type: 'sqlite'; path: string };
+
+export interface AppConfig {
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  logLevel: 'error' | 'warn' | 'log' | 'debug';
+  bodyLimitBytes: number;
+  allowRegisterSaldo: boolean;
+  database: DatabaseConfig;
+  processor: {
+    enabled: boolean;
+    intervalMs: number;
+    batchSize: number;
+    concurrency: number;
+    leaseMs: number;
+    maxAttempts: number;
+    instanceId: string;
+    shutdownTimeoutMs: number;
+  };
+  ppobSim: {
+    delayMinMs: number;
+    delayMaxMs: number;
+    successRate: number;
+  };
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Thrown at boot when the environment is invalid; main.ts prints its message and exits 1. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates the environment once. Every variable is documented in the README;
+ * nothing outside src/config reads process.env.
+ */
+export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
+  const problems: string[] = [];
+  const reader = new EnvReader(env, problems);
+
+  const nodeEnv = reader.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  const database = parseDatabaseUrl(env.DATABASE_URL, cwd, problems, reader);
+  const delay = parseDelay(env.PPOB_SIM_DELAY_MS, problems);
+  const leaseMs = reader.int('PROCESSOR_LEASE_MS', 30_000, 1_000, 3_600_000);
+
+  const config: AppConfig = {
+    nodeEnv,
+    port: reader.int('PORT', 8000, 0, 65_535),
+    host: reader.string('HOST', '0.0.0.0'),
+    logLevel: reader.oneOf('LOG_LEVEL', ['error', 'warn', 'log', 'debug'] as const, 'log'),
+    bodyLimitBytes: reader.int('BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
+    // Demo convenience from the original service: a new user may name a starting saldo.
+    // Never in production unless the operator explicitly opts in.
+    allowRegisterSaldo: reader.bool('ALLOW_REGISTER_SALDO', nodeEnv !== 'production'),
+    database,
+    processor: {
+      enabled: reader.bool('PROCESSOR_ENABLED', true),
+      intervalMs: reader.int('PROCESSOR_INTERVAL_MS', 1_000, 10, 600_000),
+      batchSize: reader.int('PROCESSOR_BATCH_SIZE', 100, 1, 1_000),
+      concurrency: reader.int('PROCESSOR_CONCURRENCY', 100, 1, 5_000),
+      leaseMs,
+      maxAttempts: reader.int('PROCESSOR_MAX_ATTEMPTS', 3, 1, 100),
+      instanceId: reader.string('PROCESSOR_INSTANCE_ID', defaultInstanceId()),
+      shutdownTimeoutMs: reader.int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    },
+    ppobSim: {
+      delayMinMs: delay.min,
+      delayMaxMs: delay.max,
+      successRate: reader.float('PPOB_SIM_SUCCESS_RATE', 0.9, 0, 1),
+    },
+  };
+
+  if (config.processor.instanceId.length > 64) {
+    problems.push('PROCESSOR_INSTANCE_ID must be at most 64 characters');
+  }
+  // A provider call that outlives its lease could be claimed and executed again by another
+  // instance; keep the slowest simulated call well inside the lease.
+  if (delay.max * 2 > leaseMs) {
+    problems.push(
+      `PROCESSOR_LEASE_MS (${leaseMs}) must be at least twice the longest PPOB_SIM_DELAY_MS (${delay.max})`,
+    );
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+export const appConfig = registerAs('app', () => readEnvConfig());
+
+function defaultInstanceId(): string {
+  return `${hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+function parseDatabaseUrl(raw: string | undefined, cwd: string, problems: string[], reader: EnvReader): DatabaseConfig {
+  const poolSize = reader.int('DATABASE_POOL_SIZE', 20, 1, 500);
+  const connectTimeoutMs = reader.int('DATABASE_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000);
+  const value = raw?.trim();
+  if (!value) return { type: 'sqlite', path: join(cwd, 'data', 'ppob.sqlite') };
+  if (value.startsWith('sqlite:')) {
+    const path = value.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (!path) problems.push('DATABASE_URL sqlite: needs a file path, e.g. sqlite:data/ppob.sqlite');
+    return { type: 'sqlite', path: path === ':memory:' || isAbsolute(path) ? path : join(cwd, path) };
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    problems.push('DATABASE_URL is not a valid URL (expected mysql://user:pass@host:3306/dbname)');
+    return { type: 'sqlite', path: '' };
+  }
+  if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') {
+    problems.push(`DATABASE_URL scheme "${url.protocol}" is not supported (use mysql:// or sqlite:)`);
+  }
+  if (url.pathname.replace(/^\//, '') === '') {
+    problems.push('DATABASE_URL must name a database, e.g. mysql://root@127.0.0.1:3306/ppob');
+  }
+  url.protocol = 'mysql:';
+  return { type: 'mysql', url: url.toString(), poolSize, connectTimeoutMs };
+}
+
+function parseDelay(raw: string | undefined, problems: string[]): { min: number; max: number } {
+  const value = raw?.trim() || '1000-3000';
+  const match = /^(\d{1,7})(?:\s*-\s*(\d{1,7}))?$/.exec(value);
+  if (!match) {
+    problems.push(`PPOB_SIM_DELAY_MS must be a number of milliseconds or a range like 1000-3000, got "${value}"`);
+    return { min: 0, max: 0 };
+  }
+  const min = Number(match[1]);
+  const max = match[2] === undefined ? min : Number(match[2]);
+  if (max < min) problems.push(`PPOB_SIM_DELAY_MS range "${value}" has its maximum below its minimum`);
+  return { min, max };
+}
+
+class EnvReader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max}, got "${value}"`);
+      return fallback;
+    }
+    return Number(value);
+  }
+
+  float(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!/^-?\d+(\.\d+)?$/.test(value) || parsed < min || parsed > max) {
+      this.problems.push(`${name} must be a number from ${min} to ${max}, got "${value}"`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+    if (['0', 'false', 'no', 'off'].includes(value)) return false;
+    this.problems.push(`${name} must be true or false, got "${value}"`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      this.problems.push(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+      return fallback;
+    }
+    return value as T;
+  }
+}
+
+/** The single place that reads process.env (also used by ormconfig.ts for the TypeORM CLI). */
+export function readEnvConfig(): AppConfig {
+  return loadConfig(process.env);
+}

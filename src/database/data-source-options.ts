@@ -1,0 +1,51 @@
+import type { DataSourceOptions } from 'typeorm';
+import type { DatabaseConfig } from '../config/app.config';
+import { PpobSimEksekusi } from '../ppob/ppob-sim-eksekusi.entity';
+import { Produk } from '../produk/produk.entity';
+import { Transaksi } from '../transaksi/transaksi.entity';
+import { Mutasi } from '../users/mutasi.entity';
+import { User } from '../users/user.entity';
+import { InitialSchema1732700000000 } from './migrations/1732700000000-initial-schema';
+import { SeedProduk1732700000001 } from './migrations/1732700000001-seed-produk';
+
+export const ENTITIES = [User, Mutasi, Produk, Transaksi, PpobSimEksekusi];
+// Listed as classes, not a glob, so the same list works from src/ (ts-jest) and dist/.
+export const MIGRATIONS = [InitialSchema1732700000000, SeedProduk1732700000001];
+
+export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    // Schema comes from migrations only.
+    synchronize: false,
+    migrationsRun: false,
+    // Off: TypeORM's failed-query log prints parameters, which include key hashes. Errors
+    // reach the exception filter, which logs unexpected ones without parameters.
+    logging: false,
+  };
+  if (database.type === 'sqlite') {
+    return {
+      ...common,
+      type: 'better-sqlite3',
+      database: database.path,
+      // WAL lets readers in other processes work while one process writes; `timeout` is
+      // better-sqlite3's busy timeout, so a second writer waits instead of failing at once.
+      enableWAL: true,
+      timeout: 5_000,
+    };
+  }
+  return {
+    ...common,
+    type: 'mysql',
+    url: database.url,
+    charset: 'utf8mb4_unicode_ci',
+    // DATETIME values are written and read as UTC, whatever the server's time zone.
+    timezone: 'Z',
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    connectTimeout: database.connectTimeoutMs,
+    poolSize: database.poolSize,
+    extra: { enableKeepAlive: true, keepAliveInitialDelay: 10_000 },
+  };
+}

@@ -1,0 +1,28 @@
+export interface PpobRequest {
+  /** The transaksi id: the upstream must treat a repeated key as the same purchase. */
+  idempotencyKey: string;
+  transaksiId: number;
+  produkId: number;
+  nomorTujuan: string;
+  nominal: number;
+}
+
+export type PpobResult =
+  | { status: 'sukses'; hasil: string }
+  | { status: 'gagal'; hasil: string };
+
+/**
+ * The port to the upstream PPOB provider. `execute` resolves with a final outcome, or throws
+ * when the outcome is unknown (network error, upstream down): the processor then retries later
+ * with the same idempotency key, so the upstream never delivers twice.
+ */
+export abstract class PpobProvider {
+  abstract execute(request: PpobRequest): Promise<PpobResult>;
+}
+
+export class PpobUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PpobUnavailableError';
+  }
+}

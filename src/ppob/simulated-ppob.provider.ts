@@ -1,0 +1,63 @@
+import { randomInt } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { appConfig, AppConfig } from '../config/app.config';
+import { TransactionRunner } from '../database/transaction-runner';
+import { PpobSimEksekusi } from './ppob-sim-eksekusi.entity';
+import { PpobProvider, PpobRequest, PpobResult, PpobUnavailableError } from './ppob.provider';
+import { SANDBOX_NUMBERS } from './sandbox-numbers';
+
+/**
+ * The original service's proses.py: wait a while, then succeed with a serial number or fail.
+ * Like a real upstream it is idempotent by key: a repeated request for a transaksi it already
+ * executed returns the recorded outcome and executes nothing.
+ */
+@Injectable()
+export class SimulatedPpobProvider extends PpobProvider {
+  constructor(
+    @InjectRepository(PpobSimEksekusi) private readonly eksekusi: Repository<PpobSimEksekusi>,
+    private readonly tx: TransactionRunner,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {
+    super();
+  }
+
+  async execute(request: PpobRequest): Promise<PpobResult> {
+    const previous = await this.eksekusi.findOne({ where: { transaksiId: request.transaksiId }, order: { id: 'ASC' } });
+    if (previous) return { status: previous.status, hasil: previous.hasil };
+
+    const { delayMinMs, delayMaxMs } = this.config.ppobSim;
+    await sleep(delayMinMs === delayMaxMs ? delayMinMs : randomInt(delayMinMs, delayMaxMs + 1));
+
+    if (request.nomorTujuan === SANDBOX_NUMBERS.UPSTREAM_ERROR) {
+      throw new PpobUnavailableError('Simulated upstream timeout');
+    }
+    const result = this.decide(request);
+    await this.tx.run((manager) =>
+      manager.insert(PpobSimEksekusi, {
+        transaksiId: request.transaksiId,
+        instanceId: this.config.processor.instanceId,
+        status: result.status,
+        hasil: result.hasil,
+        waktu: new Date(),
+      }),
+    );
+    return result;
+  }
+
+  private decide(request: PpobRequest): PpobResult {
+    const sukses =
+      request.nomorTujuan === SANDBOX_NUMBERS.SUKSES ||
+      (request.nomorTujuan !== SANDBOX_NUMBERS.GAGAL && Math.random() < this.config.ppobSim.successRate);
+    if (sukses) {
+      const sn = String(randomInt(0, 1e12)).padStart(12, '0') + String(request.transaksiId).padStart(8, '0');
+      return { status: 'sukses', hasil: `Sukses. SN: ${sn}` };
+    }
+    return { status: 'gagal', hasil: 'Gagal: transaksi ditolak oleh provider' };
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}

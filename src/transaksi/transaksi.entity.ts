@@ -1,0 +1,52 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { bigintNumber } from '../database/column-transformers';
+
+export const TRANSAKSI_STATUSES = ['pending', 'proses', 'sukses', 'gagal'] as const;
+export type TransaksiStatus = (typeof TRANSAKSI_STATUSES)[number];
+
+@Entity('transaksi')
+export class Transaksi {
+  @PrimaryColumn({ type: 'bigint', generated: 'increment', transformer: bigintNumber })
+  id!: number;
+
+  @Column({ name: 'user_id', type: 'bigint', transformer: bigintNumber })
+  userId!: number;
+
+  @Column({ name: 'produk_id', type: 'int' })
+  produkId!: number;
+
+  /** Client reference, unique per user; generated when the client sends none. */
+  @Column({ name: 'ref_id', type: 'varchar', length: 64 })
+  refId!: string;
+
+  @Column({ name: 'nomor_tujuan', type: 'varchar', length: 20 })
+  nomorTujuan!: string;
+
+  @Column({ type: 'bigint', transformer: bigintNumber })
+  nominal!: number;
+
+  @Column({ type: 'bigint', transformer: bigintNumber })
+  harga!: number;
+
+  @Column({ type: 'varchar', length: 10 })
+  status!: TransaksiStatus;
+
+  @Column({ name: 'hasil_eksekusi', type: 'varchar', length: 500, nullable: true })
+  hasilEksekusi!: string | null;
+
+  /** How many times a processor has claimed this row. */
+  @Column({ type: 'int', default: 0 })
+  attempts!: number;
+
+  @Column({ name: 'locked_by', type: 'varchar', length: 64, nullable: true })
+  lockedBy!: string | null;
+
+  @Column({ name: 'locked_until', type: 'datetime', precision: 3, nullable: true })
+  lockedUntil!: Date | null;
+
+  @Column({ type: 'datetime', precision: 3 })
+  waktu!: Date;
+
+  @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
+  updatedAt!: Date;
+}

@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DatabaseModule } from '../database/database.module';
+import { PpobModule } from '../ppob/ppob.module';
+import { ProdukModule } from '../produk/produk.module';
+import { UsersModule } from '../users/users.module';
+import { TransaksiQueueService } from './transaksi-queue.service';
+import { TransaksiController } from './transaksi.controller';
+import { Transaksi } from './transaksi.entity';
+import { TransaksiProcessor } from './transaksi.processor';
+import { TransaksiService } from './transaksi.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Transaksi]), DatabaseModule, PpobModule, ProdukModule, UsersModule],
+  controllers: [TransaksiController],
+  providers: [TransaksiService, TransaksiQueueService, TransaksiProcessor],
+  exports: [TransaksiProcessor],
+})
+export class TransaksiModule {}

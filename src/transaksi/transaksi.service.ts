@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { FindOptionsWhere, LessThan, Repository } from 'typeorm';
+import type { AuthUser } from '../common/auth.decorators';
+import { isDuplicateKey } from '../common/database-errors';
+import { DomainError } from '../common/domain-error';
+import { TransactionRunner } from '../database/transaction-runner';
+import { ProdukService } from '../produk/produk.service';
+import { LedgerService } from '../users/ledger.service';
+import { UsersService } from '../users/users.service';
+import { BeliDto, BeliResponseDto, TransaksiResponseDto } from './transaksi.dto';
+import { Transaksi, TransaksiStatus } from './transaksi.entity';
+import { toTransaksiResponse } from './transaksi.mapper';
+import { TransaksiProcessor } from './transaksi.processor';
+
+@Injectable()
+export class TransaksiService {
+  constructor(
+    @InjectRepository(Transaksi) private readonly transaksi: Repository<Transaksi>,
+    private readonly produk: ProdukService,
+    private readonly ledger: LedgerService,
+    private readonly users: UsersService,
+    private readonly tx: TransactionRunner,
+    private readonly processor: TransaksiProcessor,
+  ) {}
+
+  /**
+   * Accepts a purchase: in one transaction the transaksi row is inserted as `pending`, the
+   * saldo is debited conditionally and the ledger row written. The processor finishes it later.
+   */
+  async beli(user: AuthUser, dto: BeliDto): Promise<BeliResponseDto> {
+    const produk = await this.produk.findActive(dto.produk_id);
+    if (!produk) throw new DomainError('PRODUK_NOT_FOUND', `Produk ${dto.produk_id} tidak ditemukan atau tidak aktif`);
+    if (dto.nominal !== undefined && dto.nominal !== produk.nominal) {
+      throw new DomainError('NOMINAL_MISMATCH', `Nominal ${dto.nominal} tidak sesuai dengan produk ${produk.nama} (${produk.nominal})`);
+    }
+
+    if (dto.ref_id) {
+      const existing = await this.findByRef(user.id, dto.ref_id);
+      if (existing) return this.replay(user, existing, dto);
+    }
+
+    const refId = dto.ref_id ?? randomUUID().replace(/-/g, '');
+    let accepted: { transaksi: Transaksi; saldo: number };
+    try {
+      accepted = await this.tx.run(async (manager) => {
+        const now = new Date();
+        const transaksi = manager.create(Transaksi, {
+          userId: user.id,
+          produkId: produk.id,
+          refId,
+          nomorTujuan: dto.nomor_tujuan,
+          nominal: produk.nominal,
+          harga: produk.harga,
+          status: 'pending',
+          hasilEksekusi: null,
+          attempts: 0,
+          lockedBy: null,
+          lockedUntil: null,
+          waktu: now,
+          updatedAt: now,
+        });
+        // The insert comes first: a concurrent duplicate ref_id fails here on the unique index
+        // and the whole transaction, debit included, rolls back.
+        const { identifiers } = await manager.insert(Transaksi, transaksi);
+        transaksi.id = Number(identifiers[0].id);
+        const saldo = await this.ledger.apply(manager, {
+          userId: user.id,
+          jumlah: -produk.harga,
+          jenis: 'debit',
+          transaksiId: transaksi.id,
+          keterangan: `Pembelian ${produk.nama} ke ${dto.nomor_tujuan}`,
+        });
+        if (saldo === null) {
+          throw new DomainError('INSUFFICIENT_SALDO', `Saldo tidak cukup: harga ${produk.nama} Rp${produk.harga}`);
+        }
+        return { transaksi, saldo };
+      });
+    } catch (err) {
+      if (dto.ref_id && isDuplicateKey(err)) {
+        const winner = await this.findByRef(user.id, dto.ref_id);
+        if (winner) return this.replay(user, winner, dto);
+      }
+      throw err;
+    }
+
+    this.processor.wake();
+    const { transaksi, saldo } = accepted;
+    return { id: transaksi.id, status: transaksi.status, ref_id: transaksi.refId, harga: transaksi.harga, saldo };
+  }
+
+  /** One of the caller's transaksi, or 404: another user's id is indistinguishable from a missing one. */
+  async getForUser(userId: number, trxId: number): Promise<TransaksiResponseDto> {
+    const row = await this.transaksi.findOne({ where: { id: trxId, userId } });
+    if (!row) throw new DomainError('TRANSAKSI_NOT_FOUND', `Transaksi ${trxId} tidak ditemukan`);
+    return toTransaksiResponse(row);
+  }
+
+  async listForUser(userId: number, limit: number, beforeId?: number, status?: TransaksiStatus): Promise<TransaksiResponseDto[]> {
+    const where: FindOptionsWhere<Transaksi> = { userId };
+    if (beforeId) where.id = LessThan(beforeId);
+    if (status) where.status = status;
+    const rows = await this.transaksi.find({ where, order: { id: 'DESC' }, take: limit });
+    return rows.map(toTransaksiResponse);
+  }
+
+  private findByRef(userId: number, refId: string): Promise<Transaksi | null> {
+    return this.transaksi.findOne({ where: { userId, refId } });
+  }
+
+  /** A repeated ref_id: the same body gets the original transaksi back and is charged nothing. */
+  private async replay(user: AuthUser, existing: Transaksi, dto: BeliDto): Promise<BeliResponseDto> {
+    const sameBody =
+      existing.produkId === dto.produk_id &&
+      existing.nomorTujuan === dto.nomor_tujuan &&
+      (dto.nominal === undefined || dto.nominal === existing.nominal);
+    if (!sameBody) {
+      throw new DomainError('REF_ID_CONFLICT', `ref_id ${existing.refId} sudah dipakai untuk transaksi lain (id ${existing.id})`);
+    }
+    const saldo = await this.users.getSaldo(user.id);
+    return { id: existing.id, status: existing.status, ref_id: existing.refId, harga: existing.harga, saldo };
+  }
+}

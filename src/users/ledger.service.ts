@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, LessThan, Repository } from 'typeorm';
+import { JenisMutasi, Mutasi } from './mutasi.entity';
+import { User } from './user.entity';
+
+export interface LedgerEntry {
+  userId: number;
+  /** Signed rupiah: negative debits, positive credits. */
+  jumlah: number;
+  jenis: JenisMutasi;
+  transaksiId: number | null;
+  keterangan: string;
+}
+
+/**
+ * The only code that changes a balance. Each change is one conditional UPDATE plus one mutasi
+ * row in the caller's transaction, so user.saldo always equals the latest saldo_akhir and the
+ * sum of the user's ledger.
+ */
+@Injectable()
+export class LedgerService {
+  constructor(@InjectRepository(Mutasi) private readonly mutasi: Repository<Mutasi>) {}
+
+  /**
+   * Applies the entry inside `manager`'s transaction. A debit never reads-then-writes: it is
+   * `SET saldo = saldo - x WHERE saldo >= x`, so concurrent purchases cannot overdraw.
+   * Returns the new saldo, or null when a debit would overdraw (nothing is written then).
+   */
+  async apply(manager: EntityManager, entry: LedgerEntry): Promise<number | null> {
+    const now = new Date();
+    const update = manager
+      .createQueryBuilder()
+      .update(User)
+      .set({ saldo: () => 'saldo + :jumlah', updatedAt: now })
+      .where('id = :userId', { userId: entry.userId, jumlah: entry.jumlah });
+    if (entry.jumlah < 0) update.andWhere('saldo >= :needed', { needed: -entry.jumlah });
+    const result = await update.execute();
+    if (result.affected !== 1) return null;
+
+    // The row is write-locked by the UPDATE above until commit, so this reads our own result.
+    const user = await manager.findOneOrFail(User, { where: { id: entry.userId }, select: { id: true, saldo: true } });
+    await manager.insert(Mutasi, {
+      userId: entry.userId,
+      transaksiId: entry.transaksiId,
+      jenis: entry.jenis,
+      jumlah: entry.jumlah,
+      saldoAkhir: user.saldo,
+      keterangan: entry.keterangan.slice(0, 255),
+      waktu: now,
+    });
+    return user.saldo;
+  }
+
+  listForUser(userId: number, limit: number, beforeId?: number): Promise<Mutasi[]> {
+    return this.mutasi.find({
+      where: beforeId ? { userId, id: LessThan(beforeId) } : { userId },
+      order: { id: 'DESC' },
+      take: limit,
+    });
+  }
+}

@@ -1,0 +1,35 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { bigintNumber } from '../database/column-transformers';
+
+@Entity('users')
+export class User {
+  @PrimaryColumn({ type: 'bigint', generated: 'increment', transformer: bigintNumber })
+  id!: number;
+
+  @Column({ type: 'varchar', length: 100 })
+  nama!: string;
+
+  /** Stored lower-cased, so the unique index compares emails without case. */
+  @Column({ type: 'varchar', length: 191 })
+  email!: string;
+
+  @Column({ type: 'varchar', length: 20, nullable: true })
+  hp!: string | null;
+
+  @Column({ type: 'bigint', transformer: bigintNumber })
+  saldo!: number;
+
+  /** SHA-256 of the API key; the key itself is never stored. */
+  @Column({ name: 'api_key_hash', type: 'varchar', length: 64 })
+  apiKeyHash!: string;
+
+  /** SHA-256 of the private key; the key itself is shown once and never stored. */
+  @Column({ name: 'private_key_hash', type: 'varchar', length: 64 })
+  privateKeyHash!: string;
+
+  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
+  updatedAt!: Date;
+}

@@ -1,0 +1,49 @@
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiKeyAuth } from '../common/api-docs.decorators';
+import { DEFAULT_PAGE_SIZE } from '../common/page-query.dto';
+import { AuthUser, CurrentUser, Public } from '../common/auth.decorators';
+import { KeysResponseDto, MutasiQueryDto, MutasiResponseDto, RegisterDto, SaldoResponseDto } from './users.dto';
+import { UsersService } from './users.service';
+
+@ApiTags('users')
+@Controller()
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Public()
+  @Post('register')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Register a reseller; returns the API key and private key once' })
+  @ApiOkResponse({ type: KeysResponseDto })
+  @ApiErrors(400, 409, 413, 415, 503)
+  register(@Body() dto: RegisterDto): Promise<KeysResponseDto> {
+    return this.users.register(dto);
+  }
+
+  @Post('generate-key')
+  @HttpCode(200)
+  @ApiKeyAuth()
+  @ApiOperation({ summary: 'Rotate both keys; the old API key stops working at once' })
+  @ApiOkResponse({ type: KeysResponseDto })
+  generateKey(@CurrentUser() user: AuthUser): Promise<KeysResponseDto> {
+    return this.users.rotateKeys(user.id);
+  }
+
+  @Get('saldo')
+  @ApiKeyAuth()
+  @ApiOperation({ summary: 'Current balance' })
+  @ApiOkResponse({ type: SaldoResponseDto })
+  async saldo(@CurrentUser() user: AuthUser): Promise<SaldoResponseDto> {
+    return { saldo: await this.users.getSaldo(user.id) };
+  }
+
+  @Get('mutasi')
+  @ApiKeyAuth()
+  @ApiOperation({ summary: 'Balance ledger, newest first' })
+  @ApiOkResponse({ type: [MutasiResponseDto] })
+  @ApiErrors(400)
+  mutasi(@CurrentUser() user: AuthUser, @Query() query: MutasiQueryDto): Promise<MutasiResponseDto[]> {
+    return this.users.listMutasi(user.id, query.limit ?? DEFAULT_PAGE_SIZE, query.before_id);
+  }
+}

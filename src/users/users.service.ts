@@ -1,0 +1,100 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import type { AuthUser } from '../common/auth.decorators';
+import { isDuplicateKey } from '../common/database-errors';
+import { DomainError } from '../common/domain-error';
+import { appConfig, AppConfig } from '../config/app.config';
+import { TransactionRunner } from '../database/transaction-runner';
+import { generateKey, hashKey } from './api-key';
+import { LedgerService } from './ledger.service';
+import { Mutasi } from './mutasi.entity';
+import { User } from './user.entity';
+import { KeysResponseDto, MutasiResponseDto, RegisterDto } from './users.dto';
+
+const KEYS_INFO = 'Simpan api_key dan private_key Anda: keduanya tidak akan ditampilkan lagi';
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly ledger: LedgerService,
+    private readonly tx: TransactionRunner,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {}
+
+  async register(dto: RegisterDto): Promise<KeysResponseDto> {
+    const saldo = dto.saldo ?? 0;
+    if (saldo > 0 && !this.config.allowRegisterSaldo) {
+      throw new DomainError('SALDO_NOT_ALLOWED', 'Saldo awal tidak diizinkan di server ini; isi saldo lewat deposit');
+    }
+    const email = dto.email.toLowerCase();
+    const apiKey = generateKey();
+    const privateKey = generateKey();
+    try {
+      await this.tx.run(async (manager) => {
+        const now = new Date();
+        const { identifiers } = await manager.insert(User, {
+          nama: dto.nama,
+          email,
+          hp: dto.hp ?? null,
+          saldo: 0,
+          apiKeyHash: hashKey(apiKey),
+          privateKeyHash: hashKey(privateKey),
+          createdAt: now,
+          updatedAt: now,
+        });
+        const userId = Number(identifiers[0].id);
+        if (saldo > 0) {
+          await this.ledger.apply(manager, { userId, jumlah: saldo, jenis: 'saldo_awal', transaksiId: null, keterangan: 'Saldo awal' });
+        }
+      });
+    } catch (err) {
+      // The unique index decides, so two concurrent registrations of one email cannot both win.
+      if (isDuplicateKey(err)) throw new DomainError('EMAIL_TAKEN', 'User/email sudah terdaftar');
+      throw err;
+    }
+    return { api_key: apiKey, private_key: privateKey, info: KEYS_INFO };
+  }
+
+  /** Replaces both keys in place; the old API key stops working with this commit. */
+  async rotateKeys(userId: number): Promise<KeysResponseDto> {
+    const apiKey = generateKey();
+    const privateKey = generateKey();
+    await this.tx.run((manager) =>
+      manager.update(User, { id: userId }, { apiKeyHash: hashKey(apiKey), privateKeyHash: hashKey(privateKey), updatedAt: new Date() }),
+    );
+    return { api_key: apiKey, private_key: privateKey, info: KEYS_INFO };
+  }
+
+  async findByApiKey(apiKey: string): Promise<AuthUser | null> {
+    const user = await this.users.findOne({
+      where: { apiKeyHash: hashKey(apiKey) },
+      select: { id: true, nama: true, email: true },
+    });
+    return user ? { id: user.id, nama: user.nama, email: user.email } : null;
+  }
+
+  async getSaldo(userId: number): Promise<number> {
+    const user = await this.users.findOne({ where: { id: userId }, select: { id: true, saldo: true } });
+    if (!user) throw new DomainError('UNAUTHORIZED', 'API key tidak valid');
+    return user.saldo;
+  }
+
+  async listMutasi(userId: number, limit: number, beforeId?: number): Promise<MutasiResponseDto[]> {
+    const rows = await this.ledger.listForUser(userId, limit, beforeId);
+    return rows.map(toMutasiResponse);
+  }
+}
+
+function toMutasiResponse(row: Mutasi): MutasiResponseDto {
+  return {
+    id: row.id,
+    transaksi_id: row.transaksiId,
+    jenis: row.jenis,
+    jumlah: row.jumlah,
+    saldo_akhir: row.saldoAkhir,
+    keterangan: row.keterangan,
+    waktu: row.waktu.toISOString(),
+  };
+}
