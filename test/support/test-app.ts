@@ -1,0 +1,51 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DataSource } from 'typeorm';
+import { createApp } from '../../src/app.factory';
+import { AppConfig, loadConfig } from '../../src/config/app.config';
+import { createTestDatabase, Engine, TestDatabase } from './test-db';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  db: TestDatabase;
+  dataSource: DataSource;
+  close(): Promise<void>;
+}
+
+/** Test defaults: an instant simulated provider and a fast processor. Any env variable can be overridden. */
+export function testEnv(db: TestDatabase, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    DATABASE_URL: db.url,
+    PPOB_SIM_DELAY_MS: '0',
+    PPOB_SIM_SUCCESS_RATE: '1',
+    PROCESSOR_INTERVAL_MS: '50',
+    PROCESSOR_LEASE_MS: '5000',
+    LOG_LEVEL: 'error',
+    ...env,
+  };
+}
+
+/** Boots the real app (same factory as main.ts) on a fresh database; requests go through app.inject. */
+export async function startTestApp(engine: Engine, env: Record<string, string> = {}): Promise<TestApp> {
+  const db = await createTestDatabase(engine);
+  try {
+    const config = loadConfig(testEnv(db, env));
+    const app = await createApp(config, { logger: ['error'] });
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    return {
+      app,
+      config,
+      db,
+      dataSource: app.get(DataSource),
+      close: async () => {
+        await app.close();
+        await db.drop();
+      },
+    };
+  } catch (err) {
+    await db.drop();
+    throw err;
+  }
+}
