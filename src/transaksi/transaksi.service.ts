@@ -45,6 +45,15 @@ export class TransaksiService {
     let accepted: { transaksi: Transaksi; saldo: number };
     try {
       accepted = await this.tx.run(async (manager) => {
+        // Debit first: the conditional UPDATE takes the user's row lock before anything else,
+        // so concurrent purchases of one user queue on it instead of deadlocking (inserting a
+        // transaksi first takes a shared lock on the same row through the foreign key, and two
+        // shared holders that both upgrade deadlock). A concurrent duplicate ref_id then fails
+        // on the unique index below and the whole transaction, debit included, rolls back.
+        const saldo = await this.ledger.changeSaldo(manager, user.id, -produk.harga);
+        if (saldo === null) {
+          throw new DomainError('INSUFFICIENT_SALDO', `Saldo tidak cukup: harga ${produk.nama} Rp${produk.harga}`);
+        }
         const now = new Date();
         const transaksi = manager.create(Transaksi, {
           userId: user.id,
@@ -61,20 +70,19 @@ export class TransaksiService {
           waktu: now,
           updatedAt: now,
         });
-        // The insert comes first: a concurrent duplicate ref_id fails here on the unique index
-        // and the whole transaction, debit included, rolls back.
         const { identifiers } = await manager.insert(Transaksi, transaksi);
         transaksi.id = Number(identifiers[0].id);
-        const saldo = await this.ledger.apply(manager, {
-          userId: user.id,
-          jumlah: -produk.harga,
-          jenis: 'debit',
-          transaksiId: transaksi.id,
-          keterangan: `Pembelian ${produk.nama} ke ${dto.nomor_tujuan}`,
-        });
-        if (saldo === null) {
-          throw new DomainError('INSUFFICIENT_SALDO', `Saldo tidak cukup: harga ${produk.nama} Rp${produk.harga}`);
-        }
+        await this.ledger.record(
+          manager,
+          {
+            userId: user.id,
+            jumlah: -produk.harga,
+            jenis: 'debit',
+            transaksiId: transaksi.id,
+            keterangan: `Pembelian ${produk.nama} ke ${dto.nomor_tujuan}`,
+          },
+          saldo,
+        );
         return { transaksi, saldo };
       });
     } catch (err) {

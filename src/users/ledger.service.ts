@@ -23,33 +23,46 @@ export class LedgerService {
   constructor(@InjectRepository(Mutasi) private readonly mutasi: Repository<Mutasi>) {}
 
   /**
-   * Applies the entry inside `manager`'s transaction. A debit never reads-then-writes: it is
-   * `SET saldo = saldo - x WHERE saldo >= x`, so concurrent purchases cannot overdraw.
+   * Applies the entry inside `manager`'s transaction: the balance change, then its ledger row.
    * Returns the new saldo, or null when a debit would overdraw (nothing is written then).
    */
   async apply(manager: EntityManager, entry: LedgerEntry): Promise<number | null> {
-    const now = new Date();
+    const saldoAkhir = await this.changeSaldo(manager, entry.userId, entry.jumlah);
+    if (saldoAkhir !== null) await this.record(manager, entry, saldoAkhir);
+    return saldoAkhir;
+  }
+
+  /**
+   * The balance change alone, for callers that must create the row the ledger entry points to
+   * in between (see TransaksiService.beli). A debit never reads-then-writes: it is
+   * `SET saldo = saldo - x WHERE saldo >= x`, so concurrent purchases cannot overdraw.
+   * Returns the new saldo, or null when a debit would overdraw.
+   */
+  async changeSaldo(manager: EntityManager, userId: number, jumlah: number): Promise<number | null> {
     const update = manager
       .createQueryBuilder()
       .update(User)
-      .set({ saldo: () => 'saldo + :jumlah', updatedAt: now })
-      .where('id = :userId', { userId: entry.userId, jumlah: entry.jumlah });
-    if (entry.jumlah < 0) update.andWhere('saldo >= :needed', { needed: -entry.jumlah });
+      .set({ saldo: () => 'saldo + :jumlah', updatedAt: new Date() })
+      .where('id = :userId', { userId, jumlah });
+    if (jumlah < 0) update.andWhere('saldo >= :needed', { needed: -jumlah });
     const result = await update.execute();
     if (result.affected !== 1) return null;
-
     // The row is write-locked by the UPDATE above until commit, so this reads our own result.
-    const user = await manager.findOneOrFail(User, { where: { id: entry.userId }, select: { id: true, saldo: true } });
+    const user = await manager.findOneOrFail(User, { where: { id: userId }, select: { id: true, saldo: true } });
+    return user.saldo;
+  }
+
+  /** The ledger row for a balance change made in the same transaction. */
+  async record(manager: EntityManager, entry: LedgerEntry, saldoAkhir: number): Promise<void> {
     await manager.insert(Mutasi, {
       userId: entry.userId,
       transaksiId: entry.transaksiId,
       jenis: entry.jenis,
       jumlah: entry.jumlah,
-      saldoAkhir: user.saldo,
+      saldoAkhir,
       keterangan: entry.keterangan.slice(0, 255),
-      waktu: now,
+      waktu: new Date(),
     });
-    return user.saldo;
   }
 
   listForUser(userId: number, limit: number, beforeId?: number): Promise<Mutasi[]> {

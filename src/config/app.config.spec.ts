@@ -1,0 +1,211 @@
+import { join } from 'node:path';
+import { AppConfig, ConfigError, loadConfig } from './app.config';
+
+const CWD = '/srv/ppob';
+
+/** Runs loadConfig and returns the ConfigError it throws (fails the test when it does not throw). */
+function configErrorFor(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env, CWD);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  describe('defaults', () => {
+    let config: AppConfig;
+
+    beforeEach(() => {
+      config = loadConfig({}, CWD);
+    });
+
+    it('listens on port 8000 on every interface in development', () => {
+      expect(config.nodeEnv).toBe('development');
+      expect(config.port).toBe(8000);
+      expect(config.host).toBe('0.0.0.0');
+    });
+
+    it('uses an embedded SQLite file under <cwd>/data when DATABASE_URL is unset', () => {
+      expect(config.database).toEqual({ type: 'sqlite', path: join(CWD, 'data', 'ppob.sqlite') });
+    });
+
+    it('treats a blank DATABASE_URL like an unset one', () => {
+      expect(loadConfig({ DATABASE_URL: '   ' }, CWD).database).toEqual({ type: 'sqlite', path: join(CWD, 'data', 'ppob.sqlite') });
+    });
+
+    it('enables the processor with its documented defaults', () => {
+      expect(config.processor).toEqual({
+        enabled: true,
+        intervalMs: 1_000,
+        batchSize: 100,
+        concurrency: 100,
+        leaseMs: 30_000,
+        maxAttempts: 3,
+        instanceId: expect.any(String),
+        shutdownTimeoutMs: 10_000,
+      });
+    });
+
+    it('gives each process a default instance id that fits the locked_by column', () => {
+      expect(config.processor.instanceId.length).toBeGreaterThan(0);
+      expect(config.processor.instanceId.length).toBeLessThanOrEqual(64);
+      expect(config.processor.instanceId).toContain(String(process.pid));
+    });
+
+    it('simulates the provider with a 1-3 s delay and a 90% success rate', () => {
+      expect(config.ppobSim).toEqual({ delayMinMs: 1_000, delayMaxMs: 3_000, successRate: 0.9 });
+    });
+
+    it('allows a starting saldo at /register in development', () => {
+      expect(config.allowRegisterSaldo).toBe(true);
+    });
+  });
+
+  describe('ALLOW_REGISTER_SALDO', () => {
+    it('is allowed by default in test', () => {
+      expect(loadConfig({ NODE_ENV: 'test' }, CWD).allowRegisterSaldo).toBe(true);
+    });
+
+    it('is refused by default in production', () => {
+      expect(loadConfig({ NODE_ENV: 'production' }, CWD).allowRegisterSaldo).toBe(false);
+    });
+
+    it('is allowed in production only when the operator opts in', () => {
+      expect(loadConfig({ NODE_ENV: 'production', ALLOW_REGISTER_SALDO: 'true' }, CWD).allowRegisterSaldo).toBe(true);
+    });
+
+    it('can be switched off in development', () => {
+      expect(loadConfig({ ALLOW_REGISTER_SALDO: 'false' }, CWD).allowRegisterSaldo).toBe(false);
+    });
+  });
+
+  describe('DATABASE_URL', () => {
+    it('accepts a mysql:// URL with a database name', () => {
+      const { database } = loadConfig({ DATABASE_URL: 'mysql://ppob:secret@db.internal:3307/ppob' }, CWD);
+      expect(database).toMatchObject({ type: 'mysql', url: 'mysql://ppob:secret@db.internal:3307/ppob' });
+    });
+
+    it('accepts a mariadb:// URL and hands the driver a mysql:// URL', () => {
+      const { database } = loadConfig({ DATABASE_URL: 'mariadb://root@127.0.0.1:3306/ppob' }, CWD);
+      expect(database).toMatchObject({ type: 'mysql', url: 'mysql://root@127.0.0.1:3306/ppob' });
+    });
+
+    it('applies the pool size and connect timeout to a MySQL database', () => {
+      const { database } = loadConfig(
+        { DATABASE_URL: 'mysql://root@127.0.0.1/ppob', DATABASE_POOL_SIZE: '7', DATABASE_CONNECT_TIMEOUT_MS: '2500' },
+        CWD,
+      );
+      expect(database).toEqual({ type: 'mysql', url: 'mysql://root@127.0.0.1/ppob', poolSize: 7, connectTimeoutMs: 2_500 });
+    });
+
+    it('resolves sqlite:relative against the working directory', () => {
+      expect(loadConfig({ DATABASE_URL: 'sqlite:var/ppob.db' }, CWD).database).toEqual({ type: 'sqlite', path: join(CWD, 'var', 'ppob.db') });
+    });
+
+    it('keeps sqlite:/absolute as given', () => {
+      expect(loadConfig({ DATABASE_URL: 'sqlite:/var/lib/ppob/ppob.db' }, CWD).database).toEqual({ type: 'sqlite', path: '/var/lib/ppob/ppob.db' });
+    });
+
+    it('reads sqlite:///absolute as an absolute path', () => {
+      expect(loadConfig({ DATABASE_URL: 'sqlite:///var/lib/ppob/ppob.db' }, CWD).database).toEqual({ type: 'sqlite', path: '/var/lib/ppob/ppob.db' });
+    });
+
+    it('keeps sqlite::memory: in memory', () => {
+      expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }, CWD).database).toEqual({ type: 'sqlite', path: ':memory:' });
+    });
+  });
+
+  describe('rejects bad values with a ConfigError that names the variable', () => {
+    it.each<[string, Record<string, string>, string]>([
+      ['a non-numeric PORT', { PORT: 'abc' }, 'PORT'],
+      ['a PORT above 65535', { PORT: '70000' }, 'PORT'],
+      ['a negative PORT', { PORT: '-1' }, 'PORT'],
+      ['a fractional PORT', { PORT: '80.5' }, 'PORT'],
+      ['PROCESSOR_CONCURRENCY=0', { PROCESSOR_CONCURRENCY: '0' }, 'PROCESSOR_CONCURRENCY'],
+      ['PROCESSOR_BATCH_SIZE=0', { PROCESSOR_BATCH_SIZE: '0' }, 'PROCESSOR_BATCH_SIZE'],
+      ['a lease below one second', { PROCESSOR_LEASE_MS: '500' }, 'PROCESSOR_LEASE_MS'],
+      ['PPOB_SIM_SUCCESS_RATE above 1', { PPOB_SIM_SUCCESS_RATE: '1.5' }, 'PPOB_SIM_SUCCESS_RATE'],
+      ['PPOB_SIM_SUCCESS_RATE below 0', { PPOB_SIM_SUCCESS_RATE: '-0.1' }, 'PPOB_SIM_SUCCESS_RATE'],
+      ['a non-numeric PPOB_SIM_SUCCESS_RATE', { PPOB_SIM_SUCCESS_RATE: 'half' }, 'PPOB_SIM_SUCCESS_RATE'],
+      ['a non-numeric PPOB_SIM_DELAY_MS', { PPOB_SIM_DELAY_MS: 'abc' }, 'PPOB_SIM_DELAY_MS'],
+      ['a PPOB_SIM_DELAY_MS range whose maximum is below its minimum', { PPOB_SIM_DELAY_MS: '5-1' }, 'PPOB_SIM_DELAY_MS'],
+      ['a postgres:// DATABASE_URL', { DATABASE_URL: 'postgres://u:p@localhost:5432/ppob' }, 'DATABASE_URL'],
+      ['a mysql:// DATABASE_URL without a database name', { DATABASE_URL: 'mysql://root@127.0.0.1:3306' }, 'DATABASE_URL'],
+      ['a mysql:// DATABASE_URL ending in a bare slash', { DATABASE_URL: 'mysql://root@127.0.0.1:3306/' }, 'DATABASE_URL'],
+      ['a DATABASE_URL that is not a URL', { DATABASE_URL: 'not a url' }, 'DATABASE_URL'],
+      ['sqlite: without a path', { DATABASE_URL: 'sqlite:' }, 'DATABASE_URL'],
+      ['PROCESSOR_ENABLED=maybe', { PROCESSOR_ENABLED: 'maybe' }, 'PROCESSOR_ENABLED'],
+      ['ALLOW_REGISTER_SALDO=sometimes', { ALLOW_REGISTER_SALDO: 'sometimes' }, 'ALLOW_REGISTER_SALDO'],
+      ['NODE_ENV=staging', { NODE_ENV: 'staging' }, 'NODE_ENV'],
+      ['LOG_LEVEL=verbose', { LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
+      ['an instance id longer than 64 characters', { PROCESSOR_INSTANCE_ID: 'x'.repeat(65) }, 'PROCESSOR_INSTANCE_ID'],
+    ])('%s', (_label, env, variable) => {
+      const error = configErrorFor(env);
+      expect(error.problems).toHaveLength(1);
+      expect(error.problems[0]).toContain(variable);
+      expect(error.message).toContain(variable);
+    });
+
+    it('quotes the offending value so the operator can find it', () => {
+      expect(configErrorFor({ PORT: '70000' }).message).toContain('"70000"');
+    });
+  });
+
+  it('accepts the boundary values of the numeric ranges', () => {
+    const config = loadConfig({ PORT: '65535', PROCESSOR_CONCURRENCY: '1', PPOB_SIM_SUCCESS_RATE: '1', SHUTDOWN_TIMEOUT_MS: '0' }, CWD);
+    expect(config.port).toBe(65_535);
+    expect(config.processor.concurrency).toBe(1);
+    expect(config.ppobSim.successRate).toBe(1);
+    expect(config.processor.shutdownTimeoutMs).toBe(0);
+  });
+
+  it('reads a single PPOB_SIM_DELAY_MS as a fixed delay', () => {
+    expect(loadConfig({ PPOB_SIM_DELAY_MS: '250' }, CWD).ppobSim).toMatchObject({ delayMinMs: 250, delayMaxMs: 250 });
+  });
+
+  it('reads a PPOB_SIM_DELAY_MS range', () => {
+    expect(loadConfig({ PPOB_SIM_DELAY_MS: '10 - 20' }, CWD).ppobSim).toMatchObject({ delayMinMs: 10, delayMaxMs: 20 });
+  });
+
+  it('reads the spellings of true and false', () => {
+    expect(loadConfig({ PROCESSOR_ENABLED: 'off' }, CWD).processor.enabled).toBe(false);
+    expect(loadConfig({ PROCESSOR_ENABLED: 'NO' }, CWD).processor.enabled).toBe(false);
+    expect(loadConfig({ PROCESSOR_ENABLED: '1' }, CWD).processor.enabled).toBe(true);
+    expect(loadConfig({ PROCESSOR_ENABLED: 'Yes' }, CWD).processor.enabled).toBe(true);
+  });
+
+  it('reports every problem at once', () => {
+    const error = configErrorFor({
+      PORT: 'abc',
+      NODE_ENV: 'staging',
+      PROCESSOR_CONCURRENCY: '0',
+      PPOB_SIM_SUCCESS_RATE: '1.5',
+      DATABASE_URL: 'postgres://localhost/ppob',
+    });
+    expect(error.problems).toHaveLength(5);
+    for (const variable of ['PORT', 'NODE_ENV', 'PROCESSOR_CONCURRENCY', 'PPOB_SIM_SUCCESS_RATE', 'DATABASE_URL']) {
+      expect(error.message).toContain(variable);
+    }
+  });
+
+  describe('lease versus simulated delay', () => {
+    it('refuses a lease shorter than twice the longest simulated delay', () => {
+      const error = configErrorFor({ PROCESSOR_LEASE_MS: '5000', PPOB_SIM_DELAY_MS: '1000-3000' });
+      expect(error.problems).toHaveLength(1);
+      expect(error.message).toContain('PROCESSOR_LEASE_MS');
+      expect(error.message).toContain('PPOB_SIM_DELAY_MS');
+    });
+
+    it('refuses a long simulated delay against the default lease', () => {
+      expect(configErrorFor({ PPOB_SIM_DELAY_MS: '20000' }).message).toContain('PROCESSOR_LEASE_MS');
+    });
+
+    it('accepts a lease of exactly twice the longest simulated delay', () => {
+      const config = loadConfig({ PROCESSOR_LEASE_MS: '6000', PPOB_SIM_DELAY_MS: '1000-3000' }, CWD);
+      expect(config.processor.leaseMs).toBe(6_000);
+    });
+  });
+});
