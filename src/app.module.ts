@@ -25,7 +25,8 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot({
           isGlobal: true,
-          ignoreEnvFile: config !== undefined,
+          // .env is read by readEnvConfig(), the one reader of the environment.
+          ignoreEnvFile: true,
           load: [config ? registerAs('app', () => config) : appConfig],
         }),
         ScheduleModule.forRoot(),

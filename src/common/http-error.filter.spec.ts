@@ -2,10 +2,15 @@ import { ArgumentsHost, BadRequestException, HttpException, Logger, NotFoundExce
 import { DomainError, ErrorCode } from './domain-error';
 import { HttpErrorFilter } from './http-error.filter';
 
+interface FakeReply {
+  status: jest.Mock<FakeReply, [number]>;
+  send: jest.Mock<FakeReply, [unknown]>;
+}
+
 /** A stand-in for FastifyReply that records what the filter sends. */
-function fakeReply() {
+function fakeReply(): { reply: FakeReply; calls: { status?: number; body?: unknown } } {
   const calls: { status?: number; body?: unknown } = {};
-  const reply = {
+  const reply: FakeReply = {
     status: jest.fn((code: number) => {
       calls.status = code;
       return reply;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { registerAs } from '@nestjs/config';
@@ -199,7 +200,12 @@ class EnvReader {
   }
 }
 
-/** The single place that reads process.env (also used by ormconfig.ts for the TypeORM CLI). */
+/**
+ * The single place that reads process.env (also used by ormconfig.ts for the TypeORM CLI).
+ * A `.env` file in the working directory fills in variables the environment does not set.
+ */
 export function readEnvConfig(): AppConfig {
+  const envFile = join(process.cwd(), '.env');
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
   return loadConfig(process.env);
 }

@@ -544,6 +544,27 @@ describe('TransaksiProcessor', () => {
       expect(queue.row(1).status).toBe('proses');
     });
 
+    it('returns within its bound even when the claim in progress does not complete', async () => {
+      // A claim stuck on a half-open database connection must not hold the shutdown forever
+      // (design: "finish or release what is in flight, within a bound"); its rows would keep
+      // their lease and be retried elsewhere, as for a provider call cut off by the timeout.
+      createSut({ SHUTDOWN_TIMEOUT_MS: '50' });
+      const releaseClaim = queue.holdNextClaim();
+      sut.onApplicationBootstrap();
+      await settle();
+
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        sut.beforeApplicationShutdown().then(() => 'returned'),
+        new Promise<string>((resolve) => {
+          timer = setTimeout(() => resolve('still waiting after 1 s'), 1_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      releaseClaim();
+      expect(outcome).toBe('returned');
+    });
+
     it('releases, without executing them, rows whose claim completed after shutdown began', async () => {
       queue.add(2);
       const releaseClaim = queue.holdNextClaim();
