@@ -1,4 +1,5 @@
 import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 import { DomainError, FieldError } from './domain-error';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
@@ -42,3 +43,9 @@ export class ParseIdPipe implements PipeTransform<string, number> {
     return Number(value);
   }
 }
+
+/**
+ * An optional body field: it may be left out, but an explicit null is validated (and so
+ * rejected) like any other wrong value, unlike class-validator's @IsOptional().
+ */
+export const OptionalField = () => ValidateIf((_object: object, value: unknown) => value !== undefined);

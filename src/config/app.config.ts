@@ -124,6 +124,7 @@ function parseDatabaseUrl(raw: string | undefined, cwd: string, problems: string
   if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') {
     problems.push(`DATABASE_URL scheme "${url.protocol}" is not supported (use mysql:// or sqlite:)`);
   }
+  if (!url.hostname) problems.push('DATABASE_URL must name a host, e.g. mysql://root@127.0.0.1:3306/ppob');
   if (url.pathname.replace(/^\//, '') === '') {
     problems.push('DATABASE_URL must name a database, e.g. mysql://root@127.0.0.1:3306/ppob');
   }

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { OptionalField } from '../common/validation';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { PageQueryDto } from '../common/page-query.dto';
 import { TRANSAKSI_STATUSES, TransaksiStatus } from './transaksi.entity';
@@ -18,7 +19,7 @@ export class BeliDto {
   nomor_tujuan!: string;
 
   @ApiPropertyOptional({ example: 10000, description: "Face value; when given it must equal the product's nominal" })
-  @IsOptional()
+  @OptionalField()
   @Max(1_000_000_000_000)
   @Min(1)
   @IsInt()
@@ -28,7 +29,7 @@ export class BeliDto {
     example: 'INV-2026-0001',
     description: 'Your reference, unique per user. Sending it again with the same body returns the same transaksi and charges nothing.',
   })
-  @IsOptional()
+  @OptionalField()
   @Matches(REF_ID_PATTERN, { message: 'ref_id must be 1-64 characters of A-Z a-z 0-9 . _ -' })
   @IsString()
   ref_id?: string;

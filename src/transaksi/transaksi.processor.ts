@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { appConfig, AppConfig } from '../config/app.config';
-import { PpobProvider } from '../ppob/ppob.provider';
+import { PpobProvider, PpobResult, PpobUnavailableError } from '../ppob/ppob.provider';
 import { TransaksiQueueService } from './transaksi-queue.service';
 import { Transaksi } from './transaksi.entity';
 
@@ -21,6 +21,7 @@ const INTERVAL_NAME = 'transaksi-processor';
 export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(TransaksiProcessor.name);
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlightIds = new Set<number>();
   private ticking = false;
   private tickAgain = false;
   private backlog = false;
@@ -88,15 +89,22 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
         return;
       }
       this.backlog = rows.length === wanted;
-      for (const row of rows) this.track(this.processOne(row));
+      for (const row of rows) {
+        // A row of ours whose lease ran out while its provider call is still running comes
+        // back from the expired-lease claim; the running call still owns it (same locked_by).
+        if (this.inFlightIds.has(row.id)) continue;
+        this.track(row.id, this.processOne(row));
+      }
       if (!this.backlog) return;
     }
   }
 
-  private track(work: Promise<void>): void {
+  private track(id: number, work: Promise<void>): void {
     this.inFlight.add(work);
+    this.inFlightIds.add(id);
     void work.finally(() => {
       this.inFlight.delete(work);
+      this.inFlightIds.delete(id);
       if (this.backlog) this.wake();
     });
   }
@@ -112,15 +120,9 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
         await this.finish(row, { status: 'gagal', hasil: `Gagal: provider tidak merespons setelah ${maxAttempts} percobaan` });
         return;
       }
-      let result;
+      let result: PpobResult;
       try {
-        result = await this.provider.execute({
-          idempotencyKey: String(row.id),
-          transaksiId: row.id,
-          produkId: row.produkId,
-          nomorTujuan: row.nomorTujuan,
-          nominal: row.nominal,
-        });
+        result = await this.callProvider(row);
       } catch (err) {
         const retryInMs = Math.min(this.config.processor.leaseMs, 500 * 2 ** (row.attempts - 1));
         this.logger.warn(`transaksi ${row.id} attempt ${row.attempts}: provider error (${(err as Error).message}); retry in ${retryInMs} ms`);
@@ -131,6 +133,33 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
     } catch (err) {
       // Database trouble while writing: the row keeps its lease and is retried when it expires.
       this.logger.error(`transaksi ${row.id}: could not record the result (${(err as Error).message}); it will be retried after its lease`);
+    }
+  }
+
+  /**
+   * A provider call may take at most half the lease: past that its outcome is treated as
+   * unknown and the row is retried (same idempotency key) before another instance could take
+   * it over, so two instances never run one transaksi at the same time.
+   */
+  private async callProvider(row: Transaksi): Promise<PpobResult> {
+    const timeoutMs = Math.floor(this.config.processor.leaseMs / 2);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new PpobUnavailableError(`provider did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([
+        this.provider.execute({
+          idempotencyKey: String(row.id),
+          transaksiId: row.id,
+          produkId: row.produkId,
+          nomorTujuan: row.nomorTujuan,
+          nominal: row.nominal,
+        }),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -149,18 +178,29 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     if (this.started && this.scheduler.doesExist('interval', INTERVAL_NAME)) this.scheduler.deleteInterval(INTERVAL_NAME);
-    // A claim in progress finishes and hands its rows back before the pool closes.
-    await this.currentTick;
+    const deadline = Date.now() + this.config.processor.shutdownTimeoutMs;
+    // A claim in progress finishes and hands its rows back before the pool closes, unless the
+    // database does not answer within the bound: then its rows keep their lease and are retried.
+    if ((await settleWithin(this.currentTick, deadline)) === 'timeout') {
+      this.logger.warn('shutdown: a claim did not finish in time; its rows will be retried after their lease');
+    }
     if (this.inFlight.size === 0) return;
     this.logger.log(`shutdown: waiting for ${this.inFlight.size} in-flight transaksi`);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.config.processor.shutdownTimeoutMs);
-    });
-    const done = await Promise.race([Promise.allSettled([...this.inFlight]).then(() => 'done' as const), timeout]);
-    clearTimeout(timer);
-    if (done === 'timeout') {
+    if ((await settleWithin(Promise.allSettled([...this.inFlight]), deadline)) === 'timeout') {
       this.logger.warn(`shutdown: ${this.inFlight.size} transaksi still running; their leases will expire and they will be retried`);
     }
+  }
+}
+
+/** Waits for `work` until `deadline` (epoch ms); never rejects. */
+async function settleWithin(work: Promise<unknown>, deadline: number): Promise<'done' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work.then(() => 'done' as const, () => 'done' as const), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { OptionalField } from '../common/validation';
 import { Transform } from 'class-transformer';
 import { PageQueryDto } from '../common/page-query.dto';
-import { IsEmail, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsEmail, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -21,7 +22,7 @@ export class RegisterDto {
   email!: string;
 
   @ApiPropertyOptional({ example: '081234567890', description: 'Phone number, 6-20 digits, optional leading +' })
-  @IsOptional()
+  @OptionalField()
   @Matches(/^\+?[0-9]{6,20}$/, { message: 'hp must be 6-20 digits, optionally starting with +' })
   @IsString()
   hp?: string;
@@ -30,7 +31,7 @@ export class RegisterDto {
     example: 100000,
     description: 'Starting saldo in rupiah. Demo convenience: refused when ALLOW_REGISTER_SALDO is off (the default in production).',
   })
-  @IsOptional()
+  @OptionalField()
   @Max(1_000_000_000_000)
   @Min(0)
   @IsInt()

@@ -1,14 +1,17 @@
 import { MigrationInterface, QueryRunner, Table, TableColumnOptions, TableIndex } from 'typeorm';
 
 /**
- * Dialect-neutral through TypeORM's Table API. The only dialect difference is the id type:
- * SQLite autoincrements only an INTEGER PRIMARY KEY, MySQL/MariaDB get BIGINT.
+ * Dialect-neutral through TypeORM's Table API. Two dialect differences: the id type (SQLite
+ * autoincrements only an INTEGER PRIMARY KEY, MySQL/MariaDB get BIGINT) and ref_id's collation.
  */
+function isSqlite(queryRunner: QueryRunner): boolean {
+  return queryRunner.connection.options.type === 'better-sqlite3';
+}
+
 function id(queryRunner: QueryRunner): TableColumnOptions {
-  const sqlite = queryRunner.connection.options.type === 'better-sqlite3';
   return {
     name: 'id',
-    type: sqlite ? 'integer' : 'bigint',
+    type: isSqlite(queryRunner) ? 'integer' : 'bigint',
     isPrimary: true,
     isGenerated: true,
     generationStrategy: 'increment',
@@ -75,7 +78,9 @@ export class InitialSchema1732700000000 implements MigrationInterface {
           id(queryRunner),
           ref('user_id'),
           { name: 'produk_id', type: 'integer' },
-          { name: 'ref_id', type: 'varchar', length: '64' },
+          // Client references are case-sensitive ('INV-1' and 'inv-1' are two purchases); MySQL's
+          // default collations compare without case, SQLite's BINARY default already is exact.
+          { name: 'ref_id', type: 'varchar', length: '64', ...(isSqlite(queryRunner) ? {} : { collation: 'utf8mb4_bin' }) },
           { name: 'nomor_tujuan', type: 'varchar', length: '20' },
           money('nominal'),
           money('harga'),
