@@ -22,12 +22,17 @@ export async function createApp(config: AppConfig, options: { logger?: LogLevel[
   try {
     app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, dataSource), adapter, {
       abortOnError: false,
+      // Only JSON bodies: Nest would otherwise add a form-urlencoded parser (see below).
+      bodyParser: false,
       logger: options.logger ?? LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
     });
   } catch (err) {
     await dataSource.destroy().catch(() => undefined);
     throw err;
   }
+  // Fastify's own JSON parser stays (with bodyLimit and prototype-poisoning checks); without a
+  // text/plain parser any non-JSON body is answered 415 before it reaches a route.
+  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   setupSwagger(app);

@@ -6,6 +6,8 @@ export interface AuthUser {
   id: number;
   nama: string;
   email: string;
+  /** SHA-256 of the key this request authenticated with (never sent in a response). */
+  keyHash: string;
 }
 
 export type AuthenticatedRequest = FastifyRequest & { authUser?: AuthUser };

@@ -15,7 +15,7 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
  * converted implicitly ("1" is not a number), and the error lists every field.
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new StrictValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
@@ -29,6 +29,17 @@ export function createValidationPipe(): ValidationPipe {
       return new DomainError('VALIDATION_FAILED', detail, fieldErrors);
     },
   });
+}
+
+/**
+ * Leaves path parameters as the raw strings they arrived as. The stock pipe would turn a
+ * `number` parameter into `+value` first, so "1e3", "0x10" or " 12" reached ParseIdPipe as
+ * valid-looking numbers.
+ */
+class StrictValidationPipe extends ValidationPipe {
+  protected transformPrimitive(value: unknown): unknown {
+    return value;
+  }
 }
 
 /** Path ids: a positive safe integer written in plain digits, or 400. */

@@ -27,7 +27,7 @@ export class UsersController {
   @ApiOperation({ summary: 'Rotate both keys; the old API key stops working at once' })
   @ApiOkResponse({ type: KeysResponseDto })
   generateKey(@CurrentUser() user: AuthUser): Promise<KeysResponseDto> {
-    return this.users.rotateKeys(user.id);
+    return this.users.rotateKeys(user);
   }
 
   @Get('saldo')

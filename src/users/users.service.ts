@@ -57,22 +57,29 @@ export class UsersService {
     return { api_key: apiKey, private_key: privateKey, info: KEYS_INFO };
   }
 
-  /** Replaces both keys in place; the old API key stops working with this commit. */
-  async rotateKeys(userId: number): Promise<KeysResponseDto> {
+  /**
+   * Replaces both keys in place; the old API key stops working with this commit. The update is
+   * conditional on the key the caller presented, so of two concurrent rotations with one key
+   * only one succeeds and the other gets 401, instead of handing out a key that never works.
+   */
+  async rotateKeys(user: AuthUser): Promise<KeysResponseDto> {
     const apiKey = generateKey();
     const privateKey = generateKey();
-    await this.tx.run((manager) =>
-      manager.update(User, { id: userId }, { apiKeyHash: hashKey(apiKey), privateKeyHash: hashKey(privateKey), updatedAt: new Date() }),
+    const result = await this.tx.run((manager) =>
+      manager.update(
+        User,
+        { id: user.id, apiKeyHash: user.keyHash },
+        { apiKeyHash: hashKey(apiKey), privateKeyHash: hashKey(privateKey), updatedAt: new Date() },
+      ),
     );
+    if (result.affected !== 1) throw new DomainError('UNAUTHORIZED', 'API key tidak valid');
     return { api_key: apiKey, private_key: privateKey, info: KEYS_INFO };
   }
 
   async findByApiKey(apiKey: string): Promise<AuthUser | null> {
-    const user = await this.users.findOne({
-      where: { apiKeyHash: hashKey(apiKey) },
-      select: { id: true, nama: true, email: true },
-    });
-    return user ? { id: user.id, nama: user.nama, email: user.email } : null;
+    const keyHash = hashKey(apiKey);
+    const user = await this.users.findOne({ where: { apiKeyHash: keyHash }, select: { id: true, nama: true, email: true } });
+    return user ? { id: user.id, nama: user.nama, email: user.email, keyHash } : null;
   }
 
   async getSaldo(userId: number): Promise<number> {
