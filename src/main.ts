@@ -8,7 +8,9 @@ async function bootstrap(): Promise<void> {
   const config = readEnvConfig();
   const app = await createApp(config);
   // SIGTERM/SIGINT run the shutdown hooks: the processor stops claiming and drains first.
-  app.enableShutdownHooks();
+  // useProcessExit: exit 0 afterwards; by default Nest re-raises the signal and the process
+  // ends "killed by SIGTERM" (exit 143), which supervisors report as a crash.
+  app.enableShutdownHooks([], { useProcessExit: true });
   await app.listen({ port: config.port, host: config.host });
   const db = config.database.type === 'sqlite' ? `sqlite ${config.database.path}` : 'mysql';
   new Logger('Bootstrap').log(

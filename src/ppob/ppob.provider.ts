@@ -18,6 +18,12 @@ export type PpobResult =
  */
 export abstract class PpobProvider {
   abstract execute(request: PpobRequest): Promise<PpobResult>;
+
+  /**
+   * The upstream's final outcome for an idempotency key, or null when it never executed that
+   * purchase (the aggregators' "cek status"). Throws when the upstream cannot say.
+   */
+  abstract inquire(idempotencyKey: string): Promise<PpobResult | null>;
 }
 
 export class PpobUnavailableError extends Error {

@@ -24,8 +24,8 @@ export class SimulatedPpobProvider extends PpobProvider {
   }
 
   async execute(request: PpobRequest): Promise<PpobResult> {
-    const previous = await this.eksekusi.findOne({ where: { transaksiId: request.transaksiId }, order: { id: 'ASC' } });
-    if (previous) return { status: previous.status, hasil: previous.hasil };
+    const previous = await this.inquire(request.idempotencyKey);
+    if (previous) return previous;
 
     const { delayMinMs, delayMaxMs } = this.config.ppobSim;
     await sleep(delayMinMs === delayMaxMs ? delayMinMs : randomInt(delayMinMs, delayMaxMs + 1));
@@ -44,6 +44,11 @@ export class SimulatedPpobProvider extends PpobProvider {
       }),
     );
     return result;
+  }
+
+  async inquire(idempotencyKey: string): Promise<PpobResult | null> {
+    const previous = await this.eksekusi.findOne({ where: { transaksiId: Number(idempotencyKey) }, order: { id: 'ASC' } });
+    return previous ? { status: previous.status, hasil: previous.hasil } : null;
   }
 
   private decide(request: PpobRequest): PpobResult {

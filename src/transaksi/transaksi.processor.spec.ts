@@ -155,8 +155,17 @@ class ControllablePpobProvider extends PpobProvider {
   readonly open = new Map<number, Deferred<PpobResult>>();
   maxInFlight = 0;
 
+  /** What inquire() answers per transaksi id; ids not listed were never executed. */
+  readonly known = new Map<number, PpobResult>();
+  inquiries: string[] = [];
+
   get inFlight(): number {
     return this.open.size;
+  }
+
+  async inquire(idempotencyKey: string): Promise<PpobResult | null> {
+    this.inquiries.push(idempotencyKey);
+    return this.known.get(Number(idempotencyKey)) ?? null;
   }
 
   execute(request: PpobRequest): Promise<PpobResult> {
@@ -380,6 +389,28 @@ describe('TransaksiProcessor', () => {
       expect(provider.requests).toEqual([]);
       expect(queue.finalized).toEqual([{ id: 1, result: { status: 'gagal', hasil: expect.stringContaining('3') } }]);
       expect(queue.row(1).status).toBe('gagal');
+    });
+
+    it('asks the upstream before giving up, and keeps its outcome when an earlier attempt was delivered', async () => {
+      provider.known.set(1, { status: 'sukses', hasil: 'Sukses. SN: 42' });
+      queue.add(1, { attempts: 3 });
+      sut.onApplicationBootstrap();
+      await settle();
+      expect(provider.inquiries).toEqual(['1']);
+      expect(provider.requests).toEqual([]);
+      expect(queue.finalized).toEqual([{ id: 1, result: { status: 'sukses', hasil: 'Sukses. SN: 42' } }]);
+    });
+
+    it('keeps a row past PROCESSOR_MAX_ATTEMPTS claimed, not refunded, while the upstream cannot say what happened', async () => {
+      provider.inquire = async () => {
+        throw new Error('upstream down');
+      };
+      queue.add(1, { attempts: 3 });
+      sut.onApplicationBootstrap();
+      await settle();
+      expect(queue.finalized).toEqual([]);
+      expect(queue.postponed).toEqual([{ id: 1, retryInMs: expect.any(Number), reason: expect.stringContaining('upstream down') }]);
+      expect(queue.row(1).status).toBe('proses');
     });
 
     it('still calls the provider on the last allowed attempt', async () => {

@@ -117,7 +117,7 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
     const { maxAttempts } = this.config.processor;
     try {
       if (row.attempts > maxAttempts) {
-        await this.finish(row, { status: 'gagal', hasil: `Gagal: provider tidak merespons setelah ${maxAttempts} percobaan` });
+        await this.giveUp(row);
         return;
       }
       let result: PpobResult;
@@ -134,6 +134,26 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
       // Database trouble while writing: the row keeps its lease and is retried when it expires.
       this.logger.error(`transaksi ${row.id}: could not record the result (${(err as Error).message}); it will be retried after its lease`);
     }
+  }
+
+  /**
+   * Out of attempts. An earlier attempt may still have been delivered (its instance died after
+   * the provider answered, before the result was saved), so ask the upstream first: refund only
+   * when it says it never executed the purchase. While it cannot say, the row stays `proses`
+   * and is asked again later: a refund for a delivered product would lose money.
+   */
+  private async giveUp(row: Transaksi): Promise<void> {
+    let known: PpobResult | null;
+    try {
+      known = await this.provider.inquire(String(row.id));
+    } catch (err) {
+      const retryInMs = this.config.processor.leaseMs;
+      this.logger.warn(`transaksi ${row.id}: out of attempts and the provider status inquiry failed (${(err as Error).message}); asking again in ${retryInMs} ms`);
+      await this.queue.postpone(row, retryInMs, `Menunggu status dari provider: ${(err as Error).message}`);
+      return;
+    }
+    const { maxAttempts } = this.config.processor;
+    await this.finish(row, known ?? { status: 'gagal', hasil: `Gagal: provider tidak merespons setelah ${maxAttempts} percobaan` });
   }
 
   /**
