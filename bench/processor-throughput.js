@@ -96,6 +96,9 @@ async function runOnce(concurrency) {
     PROCESSOR_BATCH_SIZE: String(Math.min(concurrency, 1000)),
     PROCESSOR_LEASE_MS: String(Math.max(30_000, DELAY_MS * 4)),
     NODE_ENV: 'development',
+  }).catch(async (err) => {
+    await db.drop();
+    throw err;
   });
   try {
     const users = [];
