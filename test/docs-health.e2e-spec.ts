@@ -1,4 +1,4 @@
-import { startTestApp, TestApp } from './support/test-app';
+import { describeEachEngine, startTestApp, TestApp } from './support/test-app';
 import { describeFor, ENGINES } from './support/test-db';
 
 interface OpenApiOperation {
@@ -112,22 +112,11 @@ describe.each(ENGINES)('/health and /docs on %s', (engine) => {
   });
 });
 
-describe.each(ENGINES)('/health without a database on %s', (engine) => {
-  describeFor(engine)(engine, () => {
-    let t: TestApp;
-
-    beforeAll(async () => {
-      t = await startTestApp(engine, { PROCESSOR_ENABLED: 'false' });
-    });
-    afterAll(async () => {
-      await t?.close();
-    });
-
-    it('answers 503 DATABASE_UNAVAILABLE when the database cannot be reached', async () => {
-      await t.dataSource.destroy();
-      const res = await t.app.inject({ method: 'GET', url: '/health' });
-      expect(res.statusCode).toBe(503);
-      expect(res.json()).toEqual({ statusCode: 503, code: 'DATABASE_UNAVAILABLE', detail: expect.stringMatching(/\S/) });
-    });
+describeEachEngine('/health without a database', (t) => {
+  it('answers 503 DATABASE_UNAVAILABLE when the database cannot be reached', async () => {
+    await t.dataSource.destroy();
+    const res = await t.app.inject({ method: 'GET', url: '/health' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({ statusCode: 503, code: 'DATABASE_UNAVAILABLE', detail: expect.stringMatching(/\S/) });
   });
-});
+}, { PROCESSOR_ENABLED: 'false' });

@@ -10,7 +10,7 @@ import {
   useInstanceCleanup,
   waitUntilSettled,
 } from './support/instances';
-import { checkLedger, doubleExecutions } from './support/invariants';
+import { checkLedger, doubleExecutions, expectExactLedgers } from './support/invariants';
 import { createTestDatabase, describeFor, TestDatabase } from './support/test-db';
 
 // Real processes on 2 cores: a generous default for the short checks; long steps set their own.
@@ -175,34 +175,7 @@ describeFor('mysql')('three instances sharing one MySQL database', () => {
   });
 
   it('keeps every ledger exact: saldo = ledger sum = last saldo_akhir = start - harga of non-gagal purchases', async () => {
-    const checks = await checkLedger(ds!);
-    expect(checks).toHaveLength(USERS);
-
-    const charged: Array<{ user_id: string; s: string }> = await ds!.query(
-      "SELECT user_id, SUM(harga) AS s FROM transaksi WHERE status <> 'gagal' GROUP BY user_id",
-    );
-    const chargedByUser = new Map(charged.map((r) => [Number(r.user_id), Number(r.s)]));
-    for (const check of checks) {
-      const expected = START_SALDO - (chargedByUser.get(check.userId) ?? 0);
-      expect({ user: check.userId, saldo: check.saldo, ledgerSum: check.ledgerSum, last: check.lastSaldoAkhir, fromLedger: check.expectedSaldo }).toEqual({
-        user: check.userId,
-        saldo: expected,
-        ledgerSum: expected,
-        last: expected,
-        fromLedger: expected,
-      });
-    }
-
-    // One debit per purchase, one refund per gagal purchase and none for a sukses one.
-    const wrongRefunds = await ds!.query(
-      `SELECT t.id, t.status,
-              SUM(m.jenis = 'debit') AS debits, SUM(m.jenis = 'refund') AS refunds
-       FROM transaksi t LEFT JOIN mutasi m ON m.transaksi_id = t.id
-       GROUP BY t.id, t.status
-       HAVING debits <> 1 OR refunds <> (t.status = 'gagal')
-       LIMIT 20`,
-    );
-    expect(wrongRefunds).toEqual([]);
+    await expectExactLedgers(ds!, START_SALDO, USERS);
   });
 
   it('answers /saldo on every instance with the balance the ledger shows', async () => {

@@ -40,3 +40,29 @@ export async function doubleExecutions(dataSource: DataSource): Promise<number[]
   );
   return rows.map((row) => Number(row.transaksi_id));
 }
+
+/**
+ * For users who all started with `startSaldo`: every saldo equals its ledger sum, its last
+ * saldo_akhir and the start minus the harga of non-gagal purchases; every purchase has exactly
+ * one debit, and a refund exactly when it is gagal.
+ */
+export async function expectExactLedgers(dataSource: DataSource, startSaldo: number, userCount: number): Promise<void> {
+  const checks = await checkLedger(dataSource);
+  expect(checks).toHaveLength(userCount);
+  const charged: Array<{ user_id: string | number; s: string | number }> = await dataSource.query(
+    "SELECT user_id, SUM(harga) AS s FROM transaksi WHERE status <> 'gagal' GROUP BY user_id",
+  );
+  const chargedByUser = new Map(charged.map((r) => [Number(r.user_id), Number(r.s)]));
+  for (const check of checks) {
+    const expected = startSaldo - (chargedByUser.get(check.userId) ?? 0);
+    expect(check).toEqual({ userId: check.userId, saldo: expected, ledgerSum: expected, lastSaldoAkhir: expected, expectedSaldo: expected });
+  }
+  const wrongRefunds = await dataSource.query(
+    `SELECT t.id, t.status, SUM(m.jenis = 'debit') AS debits, SUM(m.jenis = 'refund') AS refunds
+     FROM transaksi t LEFT JOIN mutasi m ON m.transaksi_id = t.id
+     GROUP BY t.id, t.status
+     HAVING debits <> 1 OR refunds <> (t.status = 'gagal')
+     LIMIT 20`,
+  );
+  expect(wrongRefunds).toEqual([]);
+}

@@ -2,7 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory';
 import { AppConfig, loadConfig } from '../../src/config/app.config';
-import { createTestDatabase, Engine, TestDatabase } from './test-db';
+import { createTestDatabase, describeFor, Engine, ENGINES, TestDatabase } from './test-db';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -48,4 +48,23 @@ export async function startTestApp(engine: Engine, env: Record<string, string> =
     await db.drop();
     throw err;
   }
+}
+
+/**
+ * The usual e2e frame: one describe per engine (MySQL skipped loudly where absent), a fresh
+ * app and database for the block, closed and dropped after it. `t` is filled in by beforeAll.
+ */
+export function describeEachEngine(title: string, body: (t: TestApp, engine: Engine) => void, env: Record<string, string> = {}): void {
+  describe.each(ENGINES)(`${title} on %s`, (engine) => {
+    describeFor(engine)(engine, () => {
+      const t = {} as TestApp;
+      beforeAll(async () => {
+        Object.assign(t, await startTestApp(engine, env));
+      });
+      afterAll(async () => {
+        await t.close?.();
+      });
+      body(t, engine);
+    });
+  });
 }
