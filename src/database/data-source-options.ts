@@ -5,12 +5,12 @@ import { Produk } from '../produk/produk.entity';
 import { Transaksi } from '../transaksi/transaksi.entity';
 import { Mutasi } from '../users/mutasi.entity';
 import { User } from '../users/user.entity';
-import { InitialSchema1732700000000 } from './migrations/1732700000000-initial-schema';
-import { SeedProduk1732700000001 } from './migrations/1732700000001-seed-produk';
+import { InitialSchema1795762800000 } from './migrations/1795762800000-initial-schema';
+import { SeedProduk1795762800001 } from './migrations/1795762800001-seed-produk';
 
 export const ENTITIES = [User, Mutasi, Produk, Transaksi, PpobSimEksekusi];
 // Listed as classes, not a glob, so the same list works from src/ (ts-jest) and dist/.
-export const MIGRATIONS = [InitialSchema1732700000000, SeedProduk1732700000001];
+export const MIGRATIONS = [InitialSchema1795762800000, SeedProduk1795762800001];
 
 export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOptions {
   const common = {

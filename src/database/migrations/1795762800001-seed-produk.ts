@@ -8,8 +8,8 @@ const SEED = [
   { nama: 'Token Listrik 50k', harga: 51_000, nominal: 50_000, deskripsi: 'Token PLN prabayar Rp50.000' },
 ];
 
-export class SeedProduk1732700000001 implements MigrationInterface {
-  name = 'SeedProduk1732700000001';
+export class SeedProduk1795762800001 implements MigrationInterface {
+  name = 'SeedProduk1795762800001';
 
   // Plain SQL with column names: migrations must not depend on today's entity classes.
   async up(queryRunner: QueryRunner): Promise<void> {

@@ -30,8 +30,8 @@ function time(name: string, nullable = false): TableColumnOptions {
   return { name, type: 'datetime', precision: 3, isNullable: nullable };
 }
 
-export class InitialSchema1732700000000 implements MigrationInterface {
-  name = 'InitialSchema1732700000000';
+export class InitialSchema1795762800000 implements MigrationInterface {
+  name = 'InitialSchema1795762800000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.createTable(
