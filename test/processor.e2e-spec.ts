@@ -1,6 +1,6 @@
 import { AppInstance, beli, get, registerUser, saldoOf, startInstanceOn, TestUser, waitFor, waitForIdle } from './support/factories';
 import { checkLedger, doubleExecutions } from './support/invariants';
-import { startTestApp, TestApp } from './support/test-app';
+import { startTestApp, TestApp, useTestApp } from './support/test-app';
 import { describeFor, ENGINES } from './support/test-db';
 import type { DataSource } from 'typeorm';
 
@@ -63,13 +63,7 @@ async function buy(t: { app: TestApp['app'] }, user: TestUser, body: Record<stri
 describe.each(ENGINES)('transaksi processor on %s', (engine) => {
   describeFor(engine)(engine, () => {
     describe('when the upstream keeps failing (PROCESSOR_MAX_ATTEMPTS=2)', () => {
-      let t: TestApp;
-      beforeAll(async () => {
-        t = await startTestApp(engine, { PROCESSOR_MAX_ATTEMPTS: '2' });
-      });
-      afterAll(async () => {
-        await t?.close();
-      });
+      const t = useTestApp(engine, { PROCESSOR_MAX_ATTEMPTS: '2' });
 
       it('retries, then ends gagal and refunds the saldo once the attempts run out', async () => {
         const user = await registerUser(t.app, { saldo: 100_000 });
@@ -99,13 +93,7 @@ describe.each(ENGINES)('transaksi processor on %s', (engine) => {
     });
 
     describe('when a lease is lost while the provider is executing (fenced finalize)', () => {
-      let t: TestApp;
-      beforeAll(async () => {
-        t = await startTestApp(engine, { PPOB_SIM_DELAY_MS: '300' });
-      });
-      afterAll(async () => {
-        await t?.close();
-      });
+      const t = useTestApp(engine, { PPOB_SIM_DELAY_MS: '300' });
 
       it('does not write the result of an instance whose row was taken by another instance', async () => {
         const user = await registerUser(t.app, { saldo: 100_000 });
@@ -199,13 +187,7 @@ describe.each(ENGINES)('transaksi processor on %s', (engine) => {
     });
 
     describe('under load (200 purchases, PROCESSOR_CONCURRENCY=50, PPOB_SIM_DELAY_MS=100)', () => {
-      let t: TestApp;
-      beforeAll(async () => {
-        t = await startTestApp(engine, { PROCESSOR_CONCURRENCY: '50', PPOB_SIM_DELAY_MS: '100' });
-      });
-      afterAll(async () => {
-        await t?.close();
-      });
+      const t = useTestApp(engine, { PROCESSOR_CONCURRENCY: '50', PPOB_SIM_DELAY_MS: '100' });
 
       it('finishes every purchase exactly once with the right outcome and keeps the ledgers whole', async () => {
         const users = await Promise.all(Array.from({ length: 4 }, () => registerUser(t.app, { saldo: 600_000 })));

@@ -1,5 +1,5 @@
 import { beli, get, register, registerUser, saldoOf, waitForIdle } from './support/factories';
-import { describeEachEngine, startTestApp, TestApp } from './support/test-app';
+import { describeEachEngine, TestApp, useTestApp } from './support/test-app';
 import { describeFor, ENGINES } from './support/test-db';
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -172,13 +172,7 @@ describeEachEngine('users: /register, /saldo, /mutasi', (t) => {
 describe.each(ENGINES)('register saldo policy on %s', (engine) => {
   describeFor(engine)(engine, () => {
     describe('with ALLOW_REGISTER_SALDO=false', () => {
-      let t: TestApp;
-      beforeAll(async () => {
-        t = await startTestApp(engine, { ALLOW_REGISTER_SALDO: 'false' });
-      });
-      afterAll(async () => {
-        await t?.close();
-      });
+      const t = useTestApp(engine, { ALLOW_REGISTER_SALDO: 'false' });
 
       it('refuses a starting saldo with 400 SALDO_NOT_ALLOWED and creates no user', async () => {
         const res = await register(t.app, { nama: 'Serakah', email: 'greedy@example.com', saldo: 1_000_000 });
@@ -197,13 +191,7 @@ describe.each(ENGINES)('register saldo policy on %s', (engine) => {
     });
 
     describe('with NODE_ENV=production and no ALLOW_REGISTER_SALDO', () => {
-      let t: TestApp;
-      beforeAll(async () => {
-        t = await startTestApp(engine, { NODE_ENV: 'production' });
-      });
-      afterAll(async () => {
-        await t?.close();
-      });
+      const t = useTestApp(engine, { NODE_ENV: 'production' });
 
       it('refuses a starting saldo by default', async () => {
         const res = await register(t.app, { nama: 'Prod', email: 'prod@example.com', saldo: 50_000 });

@@ -51,20 +51,28 @@ export async function startTestApp(engine: Engine, env: Record<string, string> =
 }
 
 /**
+ * A fresh app and database for the enclosing describe block: started in beforeAll, closed and
+ * dropped in afterAll. The returned object is filled in when beforeAll has run.
+ */
+export function useTestApp(engine: Engine, env: Record<string, string> = {}): TestApp {
+  const t = {} as TestApp;
+  beforeAll(async () => {
+    Object.assign(t, await startTestApp(engine, env));
+  });
+  afterAll(async () => {
+    await t.close?.();
+  });
+  return t;
+}
+
+/**
  * The usual e2e frame: one describe per engine (MySQL skipped loudly where absent), a fresh
  * app and database for the block, closed and dropped after it. `t` is filled in by beforeAll.
  */
 export function describeEachEngine(title: string, body: (t: TestApp, engine: Engine) => void, env: Record<string, string> = {}): void {
   describe.each(ENGINES)(`${title} on %s`, (engine) => {
     describeFor(engine)(engine, () => {
-      const t = {} as TestApp;
-      beforeAll(async () => {
-        Object.assign(t, await startTestApp(engine, env));
-      });
-      afterAll(async () => {
-        await t.close?.();
-      });
-      body(t, engine);
+      body(useTestApp(engine, env), engine);
     });
   });
 }
