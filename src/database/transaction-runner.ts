@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -48,7 +49,7 @@ export class TransactionRunner {
         this.retries++;
         const delayMs = Math.round((2 ** attempt * 5) * (0.5 + Math.random()));
         this.logger.warn(`transaction retry ${attempt}/${MAX_TX_ATTEMPTS - 1} after ${(err as Error).message} (in ${delayMs} ms)`);
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        await sleep(delayMs);
       }
     }
   }

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { ApiErrors } from '../common/api-docs.decorators';
 import { Public } from '../common/auth.decorators';
 import { DomainError } from '../common/domain-error';
+import { withTimeout } from '../common/timeout';
 
 const PING_TIMEOUT_MS = 2_000;
 
@@ -27,16 +28,10 @@ export class HealthController {
   @ApiOkResponse({ type: HealthResponseDto })
   @ApiErrors(503)
   async check(): Promise<HealthResponseDto> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('ping timed out')), PING_TIMEOUT_MS);
-    });
     try {
-      await Promise.race([this.dataSource.query('SELECT 1'), timeout]);
+      await withTimeout(this.dataSource.query('SELECT 1'), PING_TIMEOUT_MS, () => new Error('ping timed out'));
     } catch {
       throw new DomainError('DATABASE_UNAVAILABLE', 'Database tidak dapat dihubungi');
-    } finally {
-      clearTimeout(timer);
     }
     return { status: 'ok', db: 'up' };
   }

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
@@ -28,7 +29,8 @@ export class SimulatedPpobProvider extends PpobProvider {
     if (previous) return previous;
 
     const { delayMinMs, delayMaxMs } = this.config.ppobSim;
-    await sleep(delayMinMs === delayMaxMs ? delayMinMs : randomInt(delayMinMs, delayMaxMs + 1));
+    const delayMs = delayMinMs === delayMaxMs ? delayMinMs : randomInt(delayMinMs, delayMaxMs + 1);
+    if (delayMs > 0) await sleep(delayMs);
 
     if (request.nomorTujuan === SANDBOX_NUMBERS.UPSTREAM_ERROR) {
       throw new PpobUnavailableError('Simulated upstream timeout');
@@ -61,8 +63,4 @@ export class SimulatedPpobProvider extends PpobProvider {
     }
     return { status: 'gagal', hasil: 'Gagal: transaksi ditolak oleh provider' };
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }

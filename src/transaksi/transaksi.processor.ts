@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { withTimeout } from '../common/timeout';
 import { appConfig, AppConfig } from '../config/app.config';
 import { PpobProvider, PpobResult, PpobUnavailableError } from '../ppob/ppob.provider';
 import { TransaksiQueueService } from './transaksi-queue.service';
@@ -161,26 +162,19 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
    * unknown and the row is retried (same idempotency key) before another instance could take
    * it over, so two instances never run one transaksi at the same time.
    */
-  private async callProvider(row: Transaksi): Promise<PpobResult> {
+  private callProvider(row: Transaksi): Promise<PpobResult> {
     const timeoutMs = Math.floor(this.config.processor.leaseMs / 2);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PpobUnavailableError(`provider did not answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      return await Promise.race([
-        this.provider.execute({
-          idempotencyKey: String(row.id),
-          transaksiId: row.id,
-          produkId: row.produkId,
-          nomorTujuan: row.nomorTujuan,
-          nominal: row.nominal,
-        }),
-        timeout,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withTimeout(
+      this.provider.execute({
+        idempotencyKey: String(row.id),
+        transaksiId: row.id,
+        produkId: row.produkId,
+        nomorTujuan: row.nomorTujuan,
+        nominal: row.nominal,
+      }),
+      timeoutMs,
+      () => new PpobUnavailableError(`provider did not answer within ${timeoutMs} ms`),
+    );
   }
 
   private async finish(row: Transaksi, result: { status: 'sukses' | 'gagal'; hasil: string }): Promise<void> {
@@ -213,14 +207,7 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
 }
 
 /** Waits for `work` until `deadline` (epoch ms); never rejects. */
-async function settleWithin(work: Promise<unknown>, deadline: number): Promise<'done' | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()));
-  });
-  try {
-    return await Promise.race([work.then(() => 'done' as const, () => 'done' as const), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+function settleWithin(work: Promise<unknown>, deadline: number): Promise<'done' | 'timeout'> {
+  const settled = work.then(() => 'done' as const, () => 'done' as const);
+  return withTimeout(settled, deadline - Date.now(), () => new Error('shutdown bound reached')).catch(() => 'timeout' as const);
 }
