@@ -57,12 +57,24 @@ export async function expectExactLedgers(dataSource: DataSource, startSaldo: num
     const expected = startSaldo - (chargedByUser.get(check.userId) ?? 0);
     expect(check).toEqual({ userId: check.userId, saldo: expected, ledgerSum: expected, lastSaldoAkhir: expected, expectedSaldo: expected });
   }
-  const wrongRefunds = await dataSource.query(
-    `SELECT t.id, t.status, SUM(m.jenis = 'debit') AS debits, SUM(m.jenis = 'refund') AS refunds
+  expect(await wrongDebitsAndRefunds(dataSource)).toEqual([]);
+}
+
+/**
+ * transaksi whose ledger rows are wrong: every purchase needs exactly one debit, and a refund
+ * exactly when it is gagal (at most `limit` rows; must be empty).
+ */
+export function wrongDebitsAndRefunds(
+  dataSource: DataSource,
+  limit = 20,
+): Promise<Array<{ id: string | number; status: string; debits: string | number; refunds: string | number }>> {
+  return dataSource.query(
+    // COALESCE: a transaksi with no ledger row at all has SUM() = NULL, and NULL <> 1 is not true.
+    `SELECT t.id, t.status, COALESCE(SUM(m.jenis = 'debit'), 0) AS debits, COALESCE(SUM(m.jenis = 'refund'), 0) AS refunds
      FROM transaksi t LEFT JOIN mutasi m ON m.transaksi_id = t.id
      GROUP BY t.id, t.status
      HAVING debits <> 1 OR refunds <> (t.status = 'gagal')
-     LIMIT 20`,
+     LIMIT ?`,
+    [limit],
   );
-  expect(wrongRefunds).toEqual([]);
 }
