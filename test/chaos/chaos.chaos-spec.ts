@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { DataSource } from 'typeorm';
 import {
   AppProcess,
@@ -76,6 +78,8 @@ interface InstanceRecord {
   signalAt?: number;
   /** When the suite saw the process end (its output streams closed). */
   exitedAt?: number;
+  /** What it was holding when it did not exit after SIGTERM. */
+  stuck?: string;
 }
 
 interface Slot {
@@ -169,6 +173,43 @@ describe('chaos: three instances on a private MariaDB under load and faults', ()
     }
   };
 
+  /**
+   * Evidence for an instance still running after SIGTERM, taken before it is SIGKILLed: its TCP
+   * connections (HTTP clients on its port, pool connections to the database) and what the
+   * database is doing on each of those pool connections.
+   */
+  const stuckDiagnostics = async (record: InstanceRecord): Promise<string> => {
+    const lines: string[] = [];
+    const dbLocalPorts = new Set<string>();
+    try {
+      const { stdout } = await promisify(execFile)('ss', ['-tnpH'], { timeout: 5_000 });
+      for (const line of stdout.split('\n')) {
+        if (!line.includes(`pid=${record.proc.pid},`)) continue;
+        const [state, recvQ, sendQ, local, peer] = line.trim().split(/\s+/);
+        const role = peer.endsWith(`:${db!.port}`) ? 'db pool' : local.endsWith(`:${record.proc.port}`) ? 'http' : 'other';
+        if (role === 'db pool') dbLocalPorts.add(local.split(':').pop()!);
+        lines.push(`  socket ${role} ${state} ${local} -> ${peer} recv-q ${recvQ} send-q ${sendQ}`);
+      }
+    } catch (err) {
+      lines.push(`  (ss failed: ${(err as Error).message})`);
+    }
+    if (lines.length === 0) lines.push('  no TCP socket open');
+    try {
+      const rows = await dbQuery('SELECT ID, HOST, COMMAND, TIME, STATE, INFO FROM information_schema.PROCESSLIST WHERE DB = ?', [DATABASE]);
+      for (const row of rows) {
+        if (!dbLocalPorts.has(String(row.HOST).split(':').pop()!)) continue;
+        lines.push(`  db connection ${row.ID} from ${row.HOST}: ${row.COMMAND} ${row.TIME}s ${row.STATE ?? ''} ${row.INFO ? String(row.INFO).slice(0, 120) : ''}`);
+      }
+      const trx = await dbQuery(
+        'SELECT trx_mysql_thread_id AS thread, trx_state AS state, trx_started AS started, trx_rows_locked AS rows_locked, LEFT(trx_query, 100) AS query FROM information_schema.INNODB_TRX',
+      );
+      for (const t of trx) lines.push(`  open InnoDB transaction on connection ${t.thread}: ${t.state} since ${t.started}, ${t.rows_locked} rows locked, ${t.query ?? 'idle'}`);
+    } catch (err) {
+      lines.push(`  (processlist failed: ${(err as Error).message})`);
+    }
+    return lines.join('\n');
+  };
+
   const beginFault = (name: string, databaseAway: boolean): Fault => {
     const fault: Fault = { name, start: Date.now(), databaseAway, details: [] };
     faults.push(fault);
@@ -260,6 +301,7 @@ describe('chaos: three instances on a private MariaDB under load and faults', ()
       if (exit) {
         fault.details.push(`pid ${victim.proc.pid} held ${held} rows in proses and ${httpInFlight} HTTP requests; exited ${Date.now() - fault.start} ms after SIGTERM with code ${exit.code} signal ${exit.signal}`);
       } else {
+        victim.stuck = await stuckDiagnostics(victim);
         fault.details.push(`pid ${victim.proc.pid} still running ${SIGTERM_EXIT_BOUND_MS} ms after SIGTERM: SIGKILLed`);
         await victim.proc.kill('SIGKILL');
       }
@@ -356,7 +398,10 @@ describe('chaos: three instances on a private MariaDB under load and faults', ()
         slot.inRotation = false;
         record.proc.child.kill('SIGTERM');
         const exit = await within(record.proc.exited, SIGTERM_EXIT_BOUND_MS);
-        if (!exit) await record.proc.kill('SIGKILL');
+        if (!exit) {
+          record.stuck = await stuckDiagnostics(record);
+          await record.proc.kill('SIGKILL');
+        }
         return `${record.instanceId}: ${exit ? `exit code ${exit.code} signal ${exit.signal} after ${Date.now() - record.signalAt} ms` : 'still running after the bound, SIGKILLed'}`;
       }),
     );
@@ -383,7 +428,8 @@ describe('chaos: three instances on a private MariaDB under load and faults', ()
       if (!exit || exit.code !== 0 || exit.signal !== null || took > SIGTERM_EXIT_BOUND_MS) {
         breaches.add(
           'processes',
-          `${record.instanceId} (pid ${record.proc.pid}) after ${record.stoppedBy}: ${exit ? `code ${exit.code} signal ${exit.signal} after ${took} ms` : 'did not exit'} (want code 0 within ${SIGTERM_EXIT_BOUND_MS} ms)\n${record.proc.diagnostics(15)}`,
+          `${record.instanceId} (pid ${record.proc.pid}) after ${record.stoppedBy}: ${exit ? `code ${exit.code} signal ${exit.signal} after ${took} ms` : 'did not exit'} (want code 0 within ${SIGTERM_EXIT_BOUND_MS} ms)` +
+            `${record.stuck ? `\nstill open at the bound:\n${record.stuck}` : ''}\n${record.proc.diagnostics(8)}`,
         );
       }
     }
