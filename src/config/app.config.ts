@@ -14,6 +14,10 @@ export interface AppConfig {
   host: string;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
   bodyLimitBytes: number;
+  /** An HTTP request not answered within this is answered 503 (the database is stalled or overloaded). */
+  requestTimeoutMs: number;
+  /** When set, GET /metrics wants `Authorization: Bearer <token>`. */
+  metricsToken: string | null;
   allowRegisterSaldo: boolean;
   database: DatabaseConfig;
   processor: {
@@ -62,6 +66,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     host: reader.string('HOST', '0.0.0.0'),
     logLevel: reader.oneOf('LOG_LEVEL', ['error', 'warn', 'log', 'debug'] as const, 'log'),
     bodyLimitBytes: reader.int('BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
+    requestTimeoutMs: reader.int('REQUEST_TIMEOUT_MS', 5_000, 100, 600_000),
+    metricsToken: reader.string('METRICS_TOKEN', '') || null,
     // Demo convenience from the original service: a new user may name a starting saldo.
     // Never in production unless the operator explicitly opts in.
     allowRegisterSaldo: reader.bool('ALLOW_REGISTER_SALDO', nodeEnv !== 'production'),

@@ -1,14 +1,20 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { appConfig, AppConfig } from '../config/app.config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { claimTransaksi } from '../database/transaksi-claim';
+import { sqlDateTime } from '../database/sql-time';
+import { withTimeout } from '../common/timeout';
+import { MetricsService, QueueSnapshot } from '../metrics/metrics.service';
 import { PpobResult } from '../ppob/ppob.provider';
 import { LedgerService } from '../users/ledger.service';
 import { Transaksi } from './transaksi.entity';
 
 export type FinalizeOutcome = 'written' | 'lease-lost';
+
+/** A metrics scrape waits at most this long for the queue figures. */
+const SNAPSHOT_TIMEOUT_MS = 2_000;
 
 /**
  * The processor's side of the transaksi table: claim, finalize, postpone. Every write after the
@@ -16,16 +22,39 @@ export type FinalizeOutcome = 'written' | 'lease-lost';
  * its lease (it stalled past locked_until and another instance took the row) writes nothing.
  */
 @Injectable()
-export class TransaksiQueueService {
+export class TransaksiQueueService implements OnModuleInit {
   private readonly instanceId: string;
 
   constructor(
     @InjectRepository(Transaksi) private readonly transaksi: Repository<Transaksi>,
     private readonly ledger: LedgerService,
     private readonly tx: TransactionRunner,
+    private readonly metrics: MetricsService,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {
     this.instanceId = config.processor.instanceId;
+  }
+
+  onModuleInit(): void {
+    this.metrics.setQueueSampler(() => withTimeout(this.snapshot(), SNAPSHOT_TIMEOUT_MS, () => new Error('queue snapshot timed out')));
+  }
+
+  /**
+   * The queue as the metrics show it. Each query walks one index: (status, id) for the pending
+   * count and the oldest pending row, (status, locked_until) for expired leases.
+   */
+  async snapshot(now = new Date()): Promise<QueueSnapshot> {
+    const [pending] = await this.transaksi.query("SELECT COUNT(*) AS n FROM transaksi WHERE status = 'pending'");
+    const oldest = await this.transaksi.query("SELECT waktu FROM transaksi WHERE status = 'pending' ORDER BY id LIMIT 1");
+    const [expired] = await this.transaksi.query("SELECT COUNT(*) AS n FROM transaksi WHERE status = 'proses' AND locked_until < ?", [
+      sqlDateTime(now),
+    ]);
+    const oldestWaktu = oldest.length > 0 ? parseDbTime(oldest[0].waktu) : null;
+    return {
+      pending: Number(pending.n),
+      oldestPendingAgeSeconds: oldestWaktu ? Math.max(0, (now.getTime() - oldestWaktu.getTime()) / 1000) : 0,
+      leaseExpired: Number(expired.n),
+    };
   }
 
   async claim(limit: number): Promise<Transaksi[]> {
@@ -96,4 +125,9 @@ export class TransaksiQueueService {
         .execute(),
     );
   }
+}
+
+/** A raw DATETIME: mysql2 gives a Date (timezone 'Z'), better-sqlite3 the UTC text we stored. */
+function parseDbTime(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`);
 }

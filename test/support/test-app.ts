@@ -31,7 +31,7 @@ export async function startTestApp(engine: Engine, env: Record<string, string> =
   const db = await createTestDatabase(engine);
   try {
     const config = loadConfig(testEnv(db, env));
-    const app = await createApp(config, { logger: ['error'] });
+    const app = await createApp(config);
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     return {
