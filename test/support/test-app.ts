@@ -22,6 +22,10 @@ export function testEnv(db: TestDatabase, env: Record<string, string> = {}): Rec
     PROCESSOR_INTERVAL_MS: '50',
     PROCESSOR_LEASE_MS: '5000',
     LOG_LEVEL: 'error',
+    // Off, so a test that changes a row with SQL sees the change at once; cache.e2e-spec turns
+    // them on and tests the bounds.
+    AUTH_CACHE_TTL_MS: '0',
+    PRODUK_CACHE_TTL_MS: '0',
     ...env,
   };
 }
