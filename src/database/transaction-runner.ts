@@ -43,6 +43,16 @@ export class TransactionRunner {
     return this.runWithRetry(work, isolation);
   }
 
+  /**
+   * One self-contained statement that needs no transaction of its own (MySQL autocommits it, one
+   * round trip instead of BEGIN/statement/COMMIT). On SQLite it still waits its turn in the
+   * write queue, so it never lands inside another caller's open transaction.
+   */
+  autocommit<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (this.dialect === 'sqlite') return this.run(work);
+    return work(this.dataSource.manager);
+  }
+
   private async runWithRetry<T>(work: (manager: EntityManager) => Promise<T>, isolation?: 'READ COMMITTED'): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {

@@ -38,7 +38,7 @@ export class SimulatedPpobProvider extends PpobProvider {
       throw new PpobUnavailableError('Simulated upstream timeout');
     }
     const result = this.decide(request);
-    await this.tx.run((manager) =>
+    await this.tx.autocommit((manager) =>
       manager.insert(PpobSimEksekusi, {
         transaksiId: request.transaksiId,
         instanceId: this.config.processor.instanceId,
