@@ -215,14 +215,18 @@ export async function checkDatabase(
  * was under way while the database was away: its [sent, answered] interval overlaps a DB window
  * (fault start until the database answers again, plus the grace). Overlap rather than "answered
  * inside": a request sent just before SIGSTOP legitimately waits for its connect timeout.
+ * One exception, by the app's documented shutdown: 503 SHUTTING_DOWN from an instance the suite
+ * had already sent SIGTERM (a request that raced the suite taking it out of the rotation).
  */
-export function checkHttp(breaches: Breaches, events: HttpEvent[], windows: DbWindow[], t0: number): void {
+export function checkHttp(breaches: Breaches, events: HttpEvent[], windows: DbWindow[], sigtermAt: Map<string, number>, t0: number): void {
   const at = (ms: number) => `+${((ms - t0) / 1000).toFixed(1)}s`;
   for (const e of events) {
     if (typeof e.outcome !== 'number' || e.outcome < 500) continue;
     const label = `${e.kind} ${e.purchase !== undefined ? `#${e.purchase} ` : ''}to ${e.instance}, sent ${at(e.sentAt)}, answered ${at(e.receivedAt)}: ${e.outcome} ${e.code ?? ''}`;
     if (e.outcome !== 503) {
       breaches.add('http', label);
+    } else if (e.code === 'SHUTTING_DOWN' && sigtermAt.has(e.instance) && e.receivedAt >= sigtermAt.get(e.instance)!) {
+      continue;
     } else if (!windows.some((w) => e.sentAt <= w.end && e.receivedAt >= w.start)) {
       breaches.add('http', `${label}, outside every database outage window`);
     }
@@ -241,7 +245,7 @@ export function tallyByPeriod(events: HttpEvent[], periods: Array<{ name: string
   for (const e of events) {
     const period = periods.find((p) => e.receivedAt >= p.start && e.receivedAt <= p.end)?.name ?? 'calm (no fault)';
     const tally = result.get(period)!;
-    const key = String(e.outcome);
+    const key = e.outcome === 503 && e.code ? `503 ${e.code}` : String(e.outcome);
     tally[key] = (tally[key] ?? 0) + 1;
   }
   return result;

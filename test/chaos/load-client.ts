@@ -23,6 +23,8 @@ export interface HttpEvent {
   purchase?: number;
   /** The error message for timeout / conn-error. */
   error?: string;
+  /** The client-side timeout the request had. */
+  timeoutMs: number;
 }
 
 /** Something that can take a request: an instance currently in the rotation. */
@@ -81,6 +83,7 @@ export class HttpRecorder {
       code: json && typeof json === 'object' && typeof json.code === 'string' ? json.code : undefined,
       purchase: options.purchase,
       error,
+      timeoutMs: options.timeoutMs,
     });
     return { outcome, json };
   }
@@ -94,6 +97,8 @@ export interface Purchase {
   nomor: string;
   /** What the suite meant to exercise with it. */
   kind: 'sukses' | 'gagal' | 'upstream-error' | 'normal' | 'bad-produk';
+  /** An impatient client: its timeout is shorter than the server's answer time under a fault, so it abandons requests the server still completes. */
+  impatient: boolean;
 }
 
 export interface PurchaseResult {
@@ -114,6 +119,7 @@ export interface PurchaseOptions {
   apiKey: string;
   /** The instances in the rotation right now (the suite takes killed ones out). */
   targets: () => Target[];
+  /** Client-side timeout of each request. */
   timeoutMs: number;
   /** Give up (undecided) after this long without a definite answer. */
   budgetMs: number;
