@@ -123,6 +123,12 @@ export class TransaksiQueueService implements OnModuleInit {
    * (fence: id, locked_by = me, status = 'proses'); only those are updated and refunded. Refunds
    * go in user order, so two instances' batches lock users in the same order and cannot deadlock
    * on each other.
+   *
+   * READ COMMITTED, like the claim: under REPEATABLE READ the locking SELECT may walk the
+   * (status, id) index and take next-key locks, and the gap just before the first 'proses' entry
+   * is where /beli inserts its new 'pending' row. /beli holds its user's row while it inserts, a
+   * refund here wants that user's row: a deadlock on every busy minute (seen in the
+   * three-instance spec). With READ COMMITTED only the matching rows are locked.
    */
   private finalizeBatch(batch: PendingWrite[]): Promise<FinalizeOutcome[]> {
     return this.tx.run(async (manager) => {
@@ -159,7 +165,7 @@ export class TransaksiQueueService implements OnModuleInit {
       }
       const written = new Set(writes);
       return batch.map((w) => (written.has(w) ? 'written' : 'lease-lost'));
-    });
+    }, 'READ COMMITTED');
   }
 
   /**

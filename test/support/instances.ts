@@ -144,6 +144,20 @@ export class AppProcess {
     return stripAnsi(this.err);
   }
 
+  /**
+   * Log lines at level error or fatal (the app logs JSON lines on stdout), plus anything on
+   * stderr that says error (start-up failures are printed there before the logger exists).
+   */
+  errorLines(): string[] {
+    const json = this.stdout()
+      .split('\n')
+      .filter((line) => /^\{.*"level":"(error|fatal)"/.test(line));
+    const plain = this.stderr()
+      .split('\n')
+      .filter((line) => /\berror\b/i.test(line));
+    return [...json, ...plain];
+  }
+
   /** The last lines of both streams, for error messages. */
   diagnostics(lines = 40): string {
     const tail = (text: string) => text.trimEnd().split('\n').slice(-lines).join('\n');
