@@ -556,9 +556,22 @@ describe('chaos: three instances on a private MariaDB under load and faults', ()
       const n503 = Object.entries(tally).reduce((n, [k, v]) => (k.startsWith('503') ? n + v : n), 0);
       lines.push(`  ${name}: ${fmtCounts(tally) || 'no request'}${n503 ? `  <- ${n503} x 503` : ''}`);
     }
-    // Nest's text logs say ERROR; JSON logs say "level":"error" (or pino's 50).
-    const errorLines = instances.map((r) => `${r.instanceId}#${r.proc.pid}: ${countMatches(r.proc.stdout() + r.proc.stderr(), /\bERROR\b|"level":\s*("error"|50)/g)}`);
+    const errorLines = instances.map((r) => `${r.instanceId}#${r.proc.pid}: ${r.proc.errorLines().length}`);
     lines.push(`error log lines per instance: ${errorLines.join(', ')}`);
+    // The distinct messages, numbers blanked, most frequent first: what went wrong, in short.
+    const distinct = countBy(
+      instances.flatMap((r) => r.proc.errorLines()),
+      (line) => {
+        let msg = line;
+        try {
+          msg = JSON.parse(line).msg ?? line;
+        } catch {
+          // a plain stderr line
+        }
+        return String(msg).replace(/\d+/g, 'N').slice(0, 140);
+      },
+    );
+    for (const [msg, n] of Object.entries(distinct).sort(([, a], [, b]) => b - a).slice(0, 6)) lines.push(`    ${n} x ${msg}`);
     // Not breaches by the rules above, but worth a look: the client gave up waiting, or the
     // connection failed, while no fault explains it.
     const unexplained = recorder.events.filter(
@@ -651,6 +664,3 @@ function fmtCounts(counts: Record<string, number>): string {
     .join(', ');
 }
 
-function countMatches(text: string, pattern: RegExp): number {
-  return (text.match(pattern) ?? []).length;
-}
