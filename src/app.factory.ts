@@ -10,7 +10,7 @@ import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app.config';
 import { buildDataSourceOptions } from './database/data-source-options';
 import { initDataSource } from './database/database-startup';
-import { HttpDrain, installHttpLifecycle, requestIdFrom, SingleReplyFastifyAdapter } from './http/http-lifecycle';
+import { HttpDrain, installConnectionCloser, installHttpLifecycle, requestIdFrom, SingleReplyFastifyAdapter } from './http/http-lifecycle';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
 import { MetricsService } from './metrics/metrics.service';
 
@@ -45,11 +45,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     await dataSource.destroy().catch(() => undefined);
     throw err;
   }
-  installHttpLifecycle(app.getHttpAdapter().getInstance(), {
-    metrics: app.get(MetricsService),
-    drain: app.get(HttpDrain),
-    requestTimeoutMs: config.requestTimeoutMs,
-  });
+  const fastify = app.getHttpAdapter().getInstance();
+  const drain = app.get(HttpDrain);
+  installHttpLifecycle(fastify, { metrics: app.get(MetricsService), drain, requestTimeoutMs: config.requestTimeoutMs });
+  installConnectionCloser(fastify, drain, config.requestTimeoutMs);
   // Fastify's own JSON parser stays (with bodyLimit and prototype-poisoning checks); without a
   // text/plain parser any non-JSON body is answered 415 before it reaches a route.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');

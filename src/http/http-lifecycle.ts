@@ -22,8 +22,39 @@ export function requestIdFrom(req: IncomingMessage): string {
 @Injectable()
 export class HttpDrain implements OnModuleDestroy {
   draining = false;
+  /** Requests received and not yet answered or abandoned. */
+  private readonly active = new Set<FastifyRequest>();
+  private idle: (() => void) | null = null;
 
   constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  started(request: FastifyRequest): void {
+    this.active.add(request);
+  }
+
+  ended(request: FastifyRequest): void {
+    if (this.active.delete(request) && this.active.size === 0) this.idle?.();
+  }
+
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  activeUrls(): string[] {
+    return [...this.active].slice(0, 5).map((r) => `${r.method} ${r.url}`);
+  }
+
+  /** Resolves when no request is running, or after `boundMs`. */
+  async requestsDone(boundMs: number): Promise<void> {
+    if (this.active.size === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, boundMs);
+      this.idle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
 
   onModuleDestroy(): void {
     this.draining = true;
@@ -60,7 +91,17 @@ const deadlines = new WeakMap<FastifyRequest, NodeJS.Timeout>();
  * line and the duration histogram.
  */
 export function installHttpLifecycle(fastify: FastifyInstance, { metrics, drain, requestTimeoutMs }: LifecycleDeps): void {
+  const finished = (request: FastifyRequest) => {
+    drain.ended(request);
+    const timer = deadlines.get(request);
+    if (timer) clearTimeout(timer);
+  };
+
   fastify.addHook('onRequest', (request, reply, done) => {
+    drain.started(request);
+    // 'close' comes when the response is done and also when the client went away first (then
+    // neither onResponse nor onRequestAbort is guaranteed), so the bookkeeping ends here.
+    reply.raw.once('close', () => finished(request));
     void reply.header('x-request-id', request.id);
     if (drain.draining) {
       void reply
@@ -85,22 +126,30 @@ export function installHttpLifecycle(fastify: FastifyInstance, { metrics, drain,
     done();
   });
 
-  const clearDeadline = (request: FastifyRequest) => {
-    const timer = deadlines.get(request);
-    if (timer) clearTimeout(timer);
-  };
-  fastify.addHook('onRequestAbort', (request, done) => {
-    clearDeadline(request);
-    done();
-  });
   fastify.addHook('onResponse', (request, reply, done) => {
-    clearDeadline(request);
     const route = routeOf(request);
     const ms = reply.elapsedTime;
     metrics.httpDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, ms / 1000);
     // The path only: ids in it are not secrets and keys travel in headers, never in the URL.
     request.log.info({ method: request.method, route, url: request.url, statusCode: reply.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     done();
+  });
+}
+
+/**
+ * Fastify's close waits for every open connection to end, and a keep-alive connection whose
+ * client went quiet can hold it up until the keep-alive timeout (72 s), past any shutdown bound
+ * (found by the chaos suite: clients that had abandoned slow requests). Requests still running
+ * get up to REQUEST_TIMEOUT_MS to finish (the deadline answers them by then); then every
+ * remaining connection is closed.
+ */
+export function installConnectionCloser(fastify: FastifyInstance, drain: HttpDrain, requestTimeoutMs: number): void {
+  fastify.addHook('preClose', async () => {
+    if (drain.activeCount > 0) {
+      fastify.log.info({ context: 'Shutdown', requests: drain.activeCount, urls: drain.activeUrls() }, 'waiting for requests in progress');
+    }
+    await drain.requestsDone(requestTimeoutMs + 100);
+    fastify.server.closeAllConnections();
   });
 }
 
