@@ -184,6 +184,29 @@ describe.each(ENGINES)('transaksi processor on %s', (engine) => {
         expect(await saldoOf(t.app, user.apiKey)).toBe(100_000 - 3 * 12_000);
         await expectLedgerInvariants(t.dataSource);
       });
+
+      it('replays, without executing again, a purchase the upstream delivered before its instance died', async () => {
+        const user = await registerUser(t.app, { saldo: 100_000 });
+        const id = await buy(t, user, { produk_id: 1, nomor_tujuan: SUKSES });
+        // The dead instance's call reached the upstream (which recorded gagal), then it died
+        // before writing the result; its lease ran out.
+        await t.dataSource.query("UPDATE transaksi SET status = 'proses', locked_by = 'dead-instance', locked_until = ?, attempts = 1 WHERE id = ?", [
+          LONG_AGO,
+          id,
+        ]);
+        await t.dataSource.query(
+          "INSERT INTO ppob_sim_eksekusi (transaksi_id, instance_id, status, hasil, waktu) VALUES (?, 'dead-instance', 'gagal', 'Gagal: recorded upstream', ?)",
+          [id, LONG_AGO],
+        );
+
+        const row = await waitForFinal(t.dataSource, id);
+        expect(row).toMatchObject({ status: 'gagal', attempts: 2, hasil_eksekusi: 'Gagal: recorded upstream' });
+        expect(await executions(t.dataSource, id)).toEqual([{ instance_id: 'dead-instance', status: 'gagal' }]);
+        expect(await mutasiOf(t.dataSource, id)).toEqual([
+          { jenis: 'debit', jumlah: -12_000 },
+          { jenis: 'refund', jumlah: 12_000 },
+        ]);
+      });
     });
 
     describe('under load (200 purchases, PROCESSOR_CONCURRENCY=50, PPOB_SIM_DELAY_MS=100)', () => {

@@ -1,4 +1,6 @@
 import type { EntityManager } from 'typeorm';
+import type { Transaksi } from '../transaksi/transaksi.entity';
+import { TRANSAKSI_COLUMNS, transaksiFromRow, TransaksiRow } from '../transaksi/transaksi.mapper';
 import { sqlDateTime } from './sql-time';
 import type { Dialect, TransactionRunner } from './transaction-runner';
 
@@ -12,13 +14,15 @@ export interface ClaimRequest {
 /**
  * Claims up to `limit` transaksi for this instance: pending rows first, then rows whose lease
  * expired (an instance died or stalled). Claimed rows become `proses`, locked_by this instance,
- * locked_until now + lease, attempts + 1. Returns the claimed ids.
+ * locked_until now + lease, attempts + 1. Returns the claimed rows as they are after the claim,
+ * in id order (read in the claim itself, so no second query loads them).
  */
-export function claimTransaksi(runner: TransactionRunner, request: ClaimRequest): Promise<number[]> {
-  return CLAIMERS[runner.dialect](runner, request);
+export async function claimTransaksi(runner: TransactionRunner, request: ClaimRequest): Promise<Transaksi[]> {
+  const rows = await CLAIMERS[runner.dialect](runner, request);
+  return rows.map(transaksiFromRow).sort((a, b) => a.id - b.id);
 }
 
-const CLAIMERS: Record<Dialect, (runner: TransactionRunner, request: ClaimRequest) => Promise<number[]>> = {
+const CLAIMERS: Record<Dialect, (runner: TransactionRunner, request: ClaimRequest) => Promise<TransaksiRow[]>> = {
   /**
    * A short READ COMMITTED transaction. Under REPEATABLE READ, InnoDB takes gap locks that make
    * claims deadlock with concurrent INSERTs from /beli. SKIP LOCKED lets several instances claim
@@ -29,25 +33,26 @@ const CLAIMERS: Record<Dialect, (runner: TransactionRunner, request: ClaimReques
   mysql: (runner, { instanceId, limit, leaseMs, now }) =>
     runner.run(async (manager: EntityManager) => {
       const nowSql = sqlDateTime(now);
-      const pending: Array<{ id: string | number }> = await manager.query(
-        "SELECT id FROM transaksi WHERE status = 'pending' ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
+      const rows: TransaksiRow[] = await manager.query(
+        `SELECT ${TRANSAKSI_COLUMNS} FROM transaksi WHERE status = 'pending' ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
         [limit],
       );
-      const ids = pending.map((row) => Number(row.id));
-      if (ids.length < limit) {
-        const expired: Array<{ id: string | number }> = await manager.query(
-          "SELECT id FROM transaksi WHERE status = 'proses' AND locked_until < ? ORDER BY locked_until LIMIT ? FOR UPDATE SKIP LOCKED",
-          [nowSql, limit - ids.length],
+      if (rows.length < limit) {
+        const expired: TransaksiRow[] = await manager.query(
+          `SELECT ${TRANSAKSI_COLUMNS} FROM transaksi WHERE status = 'proses' AND locked_until < ? ORDER BY locked_until LIMIT ? FOR UPDATE SKIP LOCKED`,
+          [nowSql, limit - rows.length],
         );
-        ids.push(...expired.map((row) => Number(row.id)));
+        rows.push(...expired);
       }
-      if (ids.length === 0) return ids;
+      if (rows.length === 0) return rows;
+      const lockedUntil = new Date(now.getTime() + leaseMs);
       await manager.query(
         `UPDATE transaksi SET status = 'proses', locked_by = ?, locked_until = ?, attempts = attempts + 1, updated_at = ?
-         WHERE id IN (${ids.map(() => '?').join(', ')})`,
-        [instanceId, sqlDateTime(new Date(now.getTime() + leaseMs)), nowSql, ...ids],
+         WHERE id IN (${rows.map(() => '?').join(', ')})`,
+        [instanceId, sqlDateTime(lockedUntil), nowSql, ...rows.map((row) => row.id)],
       );
-      return ids;
+      // The rows as the UPDATE left them.
+      return rows.map((row) => ({ ...row, status: 'proses', locked_by: instanceId, locked_until: lockedUntil, attempts: Number(row.attempts) + 1, updated_at: now }));
     }, 'READ COMMITTED'),
 
   /**
@@ -57,16 +62,15 @@ const CLAIMERS: Record<Dialect, (runner: TransactionRunner, request: ClaimReques
   sqlite: (runner, { instanceId, limit, leaseMs, now }) =>
     runner.run(async (manager: EntityManager) => {
       const nowSql = sqlDateTime(now);
-      const rows: Array<{ id: number }> = await manager.query(
+      return manager.query(
         `UPDATE transaksi SET status = 'proses', locked_by = ?, locked_until = ?, attempts = attempts + 1, updated_at = ?
          WHERE id IN (
            SELECT id FROM transaksi
            WHERE status = 'pending' OR (status = 'proses' AND locked_until < ?)
            ORDER BY id LIMIT ?
          )
-         RETURNING id`,
+         RETURNING ${TRANSAKSI_COLUMNS}`,
         [instanceId, sqlDateTime(new Date(now.getTime() + leaseMs)), nowSql, nowSql, limit],
       );
-      return rows.map((row) => Number(row.id));
     }),
 };

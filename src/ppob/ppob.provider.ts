@@ -5,6 +5,11 @@ export interface PpobRequest {
   produkId: number;
   nomorTujuan: string;
   nominal: number;
+  /**
+   * 1 on the first try. A provider may skip its own duplicate check then: the row was claimed
+   * for the first time, so no earlier call with this key can exist.
+   */
+  attempt: number;
 }
 
 export type PpobResult =

@@ -4,6 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { appConfig, AppConfig } from '../config/app.config';
+import { sqlDateTime } from '../database/sql-time';
 import { TransactionRunner } from '../database/transaction-runner';
 import { PpobSimEksekusi } from './ppob-sim-eksekusi.entity';
 import { PpobProvider, PpobRequest, PpobResult, PpobUnavailableError } from './ppob.provider';
@@ -25,8 +26,10 @@ export class SimulatedPpobProvider extends PpobProvider {
   }
 
   async execute(request: PpobRequest, signal?: AbortSignal): Promise<PpobResult> {
-    const previous = await this.inquire(request.idempotencyKey);
-    if (previous) return previous;
+    if (request.attempt > 1) {
+      const previous = await this.inquire(request.idempotencyKey);
+      if (previous) return previous;
+    }
 
     const { delayMinMs, delayMaxMs } = this.config.ppobSim;
     const delayMs = delayMinMs === delayMaxMs ? delayMinMs : randomInt(delayMinMs, delayMaxMs + 1);
@@ -39,19 +42,22 @@ export class SimulatedPpobProvider extends PpobProvider {
     }
     const result = this.decide(request);
     await this.tx.autocommit((manager) =>
-      manager.insert(PpobSimEksekusi, {
-        transaksiId: request.transaksiId,
-        instanceId: this.config.processor.instanceId,
-        status: result.status,
-        hasil: result.hasil,
-        waktu: new Date(),
-      }),
+      manager.query('INSERT INTO ppob_sim_eksekusi (transaksi_id, instance_id, status, hasil, waktu) VALUES (?, ?, ?, ?, ?)', [
+        request.transaksiId,
+        this.config.processor.instanceId,
+        result.status,
+        result.hasil,
+        sqlDateTime(new Date()),
+      ]),
     );
     return result;
   }
 
   async inquire(idempotencyKey: string): Promise<PpobResult | null> {
-    const previous = await this.eksekusi.findOne({ where: { transaksiId: Number(idempotencyKey) }, order: { id: 'ASC' } });
+    const [previous]: Array<{ status: PpobResult['status']; hasil: string }> = await this.eksekusi.query(
+      'SELECT status, hasil FROM ppob_sim_eksekusi WHERE transaksi_id = ? ORDER BY id LIMIT 1',
+      [Number(idempotencyKey)],
+    );
     return previous ? { status: previous.status, hasil: previous.hasil } : null;
   }
 

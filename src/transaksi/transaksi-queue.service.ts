@@ -1,9 +1,10 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { appConfig, AppConfig } from '../config/app.config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { claimTransaksi } from '../database/transaksi-claim';
+import { dbTime } from '../database/raw-sql';
 import { sqlDateTime } from '../database/sql-time';
 import { withTimeout } from '../common/timeout';
 import { MetricsService, QueueSnapshot } from '../metrics/metrics.service';
@@ -61,7 +62,7 @@ export class TransaksiQueueService implements OnModuleInit {
     const [expired] = await this.transaksi.query("SELECT COUNT(*) AS n FROM transaksi WHERE status = 'proses' AND locked_until < ?", [
       sqlDateTime(now),
     ]);
-    const oldestWaktu = oldest.length > 0 ? parseDbTime(oldest[0].waktu) : null;
+    const oldestWaktu = oldest.length > 0 ? dbTime(oldest[0].waktu) : null;
     return {
       pending: Number(pending.n),
       oldestPendingAgeSeconds: oldestWaktu ? Math.max(0, (now.getTime() - oldestWaktu.getTime()) / 1000) : 0,
@@ -69,15 +70,8 @@ export class TransaksiQueueService implements OnModuleInit {
     };
   }
 
-  async claim(limit: number): Promise<Transaksi[]> {
-    const ids = await claimTransaksi(this.tx, {
-      instanceId: this.instanceId,
-      limit,
-      leaseMs: this.config.processor.leaseMs,
-      now: new Date(),
-    });
-    if (ids.length === 0) return [];
-    return this.transaksi.find({ where: { id: In(ids) }, order: { id: 'ASC' } });
+  claim(limit: number): Promise<Transaksi[]> {
+    return claimTransaksi(this.tx, { instanceId: this.instanceId, limit, leaseMs: this.config.processor.leaseMs, now: new Date() });
   }
 
   /**
@@ -199,10 +193,6 @@ export class TransaksiQueueService implements OnModuleInit {
   }
 }
 
-/** A raw DATETIME: mysql2 gives a Date (timezone 'Z'), better-sqlite3 the UTC text we stored. */
-function parseDbTime(value: Date | string): Date {
-  return value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`);
-}
 
 function settle(batch: PendingWrite[], outcomes: FinalizeOutcome[]): void {
   batch.forEach((write, i) => write.resolve(outcomes[i]));

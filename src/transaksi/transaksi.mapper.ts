@@ -1,5 +1,6 @@
+import { dbTime, dbTimeOrNull } from '../database/raw-sql';
 import { TransaksiResponseDto } from './transaksi.dto';
-import { Transaksi } from './transaksi.entity';
+import { Transaksi, TransaksiStatus } from './transaksi.entity';
 
 export function toTransaksiResponse(row: Transaksi): TransaksiResponseDto {
   return {
@@ -14,4 +15,45 @@ export function toTransaksiResponse(row: Transaksi): TransaksiResponseDto {
     updated_at: row.updatedAt.toISOString(),
     hasil_eksekusi: row.hasilEksekusi,
   };
+}
+
+/** The columns transaksiFromRow() reads, for raw SELECTs (and RETURNING) of the hot paths. */
+export const TRANSAKSI_COLUMNS =
+  'id, user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, hasil_eksekusi, attempts, locked_by, locked_until, waktu, updated_at';
+
+export interface TransaksiRow {
+  id: number | string;
+  user_id: number | string;
+  produk_id: number | string;
+  ref_id: string;
+  nomor_tujuan: string;
+  nominal: number | string;
+  harga: number | string;
+  status: TransaksiStatus;
+  hasil_eksekusi: string | null;
+  attempts: number | string;
+  locked_by: string | null;
+  locked_until: Date | string | null;
+  waktu: Date | string;
+  updated_at: Date | string;
+}
+
+/** A raw row as the entity (BIGINTs come back as strings from mysql2, DATETIMEs as text from SQLite). */
+export function transaksiFromRow(row: TransaksiRow): Transaksi {
+  return Object.assign(new Transaksi(), {
+    id: Number(row.id),
+    userId: Number(row.user_id),
+    produkId: Number(row.produk_id),
+    refId: row.ref_id,
+    nomorTujuan: row.nomor_tujuan,
+    nominal: Number(row.nominal),
+    harga: Number(row.harga),
+    status: row.status,
+    hasilEksekusi: row.hasil_eksekusi,
+    attempts: Number(row.attempts),
+    lockedBy: row.locked_by,
+    lockedUntil: dbTimeOrNull(row.locked_until),
+    waktu: dbTime(row.waktu),
+    updatedAt: dbTime(row.updated_at),
+  });
 }

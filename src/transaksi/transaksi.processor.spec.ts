@@ -387,7 +387,7 @@ describe('TransaksiProcessor', () => {
       queue.add(1, { produkId: 3, nomorTujuan: '087800000002', nominal: 50_000 });
       sut.onApplicationBootstrap();
       await settle();
-      expect(provider.requests).toEqual([{ idempotencyKey: '1', transaksiId: 1, produkId: 3, nomorTujuan: '087800000002', nominal: 50_000 }]);
+      expect(provider.requests).toEqual([{ idempotencyKey: '1', transaksiId: 1, produkId: 3, nomorTujuan: '087800000002', nominal: 50_000, attempt: 1 }]);
 
       provider.fail(1);
       await settle();

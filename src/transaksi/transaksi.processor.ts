@@ -219,16 +219,19 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
         produkId: row.produkId,
         nomorTujuan: row.nomorTujuan,
         nominal: row.nominal,
+        attempt: row.attempts,
       },
       controller.signal,
     );
-    const timedOut = new PpobUnavailableError(`provider did not answer within ${timeoutMs} ms`);
+    // Made only when needed: an Error captures a stack trace, and this runs for every purchase.
+    let timedOut: PpobUnavailableError | undefined;
+    const timeoutError = () => (timedOut ??= new PpobUnavailableError(`provider did not answer within ${timeoutMs} ms`));
     try {
-      return await withTimeout(call, timeoutMs, () => timedOut);
+      return await withTimeout(call, timeoutMs, timeoutError);
     } catch (err) {
       if (err !== timedOut) throw err;
       controller.abort(timedOut);
-      const late = await withTimeout(call, Math.floor(leaseMs / 4), () => timedOut).catch(() => null);
+      const late = await withTimeout(call, Math.floor(leaseMs / 4), timeoutError).catch(() => null);
       if (late) return late;
       throw timedOut;
     }

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, LessThan, Repository } from 'typeorm';
+import { execute } from '../database/raw-sql';
+import { sqlDateTime } from '../database/sql-time';
 import { JenisMutasi, Mutasi } from './mutasi.entity';
-import { User } from './user.entity';
 
 export interface LedgerEntry {
   userId: number;
@@ -39,30 +40,23 @@ export class LedgerService {
    * Returns the new saldo, or null when a debit would overdraw.
    */
   async changeSaldo(manager: EntityManager, userId: number, jumlah: number): Promise<number | null> {
-    const update = manager
-      .createQueryBuilder()
-      .update(User)
-      .set({ saldo: () => 'saldo + :jumlah', updatedAt: new Date() })
-      .where('id = :userId', { userId, jumlah });
-    if (jumlah < 0) update.andWhere('saldo >= :needed', { needed: -jumlah });
-    const result = await update.execute();
-    if (result.affected !== 1) return null;
+    const now = sqlDateTime(new Date());
+    const { affected } =
+      jumlah < 0
+        ? await execute(manager, 'UPDATE users SET saldo = saldo + ?, updated_at = ? WHERE id = ? AND saldo >= ?', [jumlah, now, userId, -jumlah])
+        : await execute(manager, 'UPDATE users SET saldo = saldo + ?, updated_at = ? WHERE id = ?', [jumlah, now, userId]);
+    if (affected !== 1) return null;
     // The row is write-locked by the UPDATE above until commit, so this reads our own result.
-    const user = await manager.findOneOrFail(User, { where: { id: userId }, select: { id: true, saldo: true } });
-    return user.saldo;
+    const [user]: Array<{ saldo: number | string }> = await manager.query('SELECT saldo FROM users WHERE id = ?', [userId]);
+    return Number(user.saldo);
   }
 
   /** The ledger row for a balance change made in the same transaction. */
   async record(manager: EntityManager, entry: LedgerEntry, saldoAkhir: number): Promise<void> {
-    await manager.insert(Mutasi, {
-      userId: entry.userId,
-      transaksiId: entry.transaksiId,
-      jenis: entry.jenis,
-      jumlah: entry.jumlah,
-      saldoAkhir,
-      keterangan: entry.keterangan.slice(0, 255),
-      waktu: new Date(),
-    });
+    await manager.query(
+      'INSERT INTO mutasi (user_id, transaksi_id, jenis, jumlah, saldo_akhir, keterangan, waktu) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [entry.userId, entry.transaksiId, entry.jenis, entry.jumlah, saldoAkhir, entry.keterangan.slice(0, 255), sqlDateTime(new Date())],
+    );
   }
 
   listForUser(userId: number, limit: number, beforeId?: number): Promise<Mutasi[]> {
