@@ -77,7 +77,9 @@ function cannon(base, request, connections, durationS) {
 
 async function measure(side, route, cfg) {
   if (cfg.warmupS > 0) await cannon(side.base, requestFor(route, side), cfg.connections, cfg.warmupS);
+  const cpuBefore = lib.cpuTimeMs(side.pid);
   const r = await cannon(side.base, requestFor(route, side), cfg.connections, cfg.durationS);
+  const cpuMs = lib.cpuTimeMs(side.pid) - cpuBefore;
   const ok = r.statusCodeStats?.['200']?.count ?? 0;
   const bad = r.non2xx + r.errors + r.timeouts;
   if (bad > 0) {
@@ -93,6 +95,8 @@ async function measure(side, route, cfg) {
     p50: r.latency.p50,
     p99: r.latency.p99,
     max: r.latency.max,
+    // CPU time of the server process per request (user + system): robust to other load.
+    cpuPerReq: cpuMs / Math.max(1, r.requests.total),
   };
 }
 
@@ -122,8 +126,8 @@ async function run(rss) {
     rss.track(service, 'service, HTTP phase (processor off)');
     baseline = await lib.startInstance({ DATABASE_URL: db.url, DATABASE_POOL_SIZE: String(cfg.poolSize) }, { script: 'bench/baseline-server.js', label: 'baseline' });
     const sides = {
-      service: { name: 'service', base: service.base, users: await lib.registerUsers(service.base, USERS_PER_SIDE, SALDO, `svc${runTag}`) },
-      baseline: { name: 'baseline', base: baseline.base, users: await lib.registerUsers(service.base, USERS_PER_SIDE, SALDO, `base${runTag}`) },
+      service: { name: 'service', base: service.base, pid: service.pid, users: await lib.registerUsers(service.base, USERS_PER_SIDE, SALDO, `svc${runTag}`) },
+      baseline: { name: 'baseline', base: baseline.base, pid: baseline.pid, users: await lib.registerUsers(service.base, USERS_PER_SIDE, SALDO, `base${runTag}`) },
     };
     await seedStatusRows(sides.service);
     await seedStatusRows(sides.baseline);
@@ -135,7 +139,7 @@ async function run(rss) {
           const r = await measure(sides[name], route, cfg);
           r.round = round;
           results.push(r);
-          console.log(`  round ${round} ${route.padEnd(17)} ${name.padEnd(8)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms`);
+          console.log(`  round ${round} ${route.padEnd(17)} ${name.padEnd(8)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms  CPU ${r.cpuPerReq.toFixed(3)} ms/req`);
         }
       }
     }
@@ -154,12 +158,12 @@ async function run(rss) {
       { label: 'service (http, processor on)' },
     );
     rss.track(proc, 'service, POST /beli with processor on');
-    const side = { name: 'service+processor', base: proc.base, users: await lib.registerUsers(proc.base, USERS_PER_SIDE, SALDO, `proc${runTag}`) };
+    const side = { name: 'service+processor', base: proc.base, pid: proc.pid, users: await lib.registerUsers(proc.base, USERS_PER_SIDE, SALDO, `proc${runTag}`) };
     for (let round = 1; round <= cfg.rounds; round++) {
       const r = await measure(side, 'POST /beli', cfg);
       r.round = round;
       informational.push(r);
-      console.log(`  round ${round} POST /beli (processor on, 0 ms delay) ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms`);
+      console.log(`  round ${round} POST /beli (processor on, 0 ms delay) ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  CPU ${r.cpuPerReq.toFixed(3)} ms/req`);
     }
     rss.final(proc);
   } finally {

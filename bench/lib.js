@@ -125,6 +125,55 @@ async function createDatabase(tag = 'db', engine = 'mysql') {
   return { engine, name, url: url.toString(), drop };
 }
 
+/**
+ * A new database holding an exact copy of `source` (schema with its indexes and foreign keys,
+ * and every row): the same starting state for several runs without recreating it through the API.
+ */
+async function cloneDatabase(source, tag = 'clone') {
+  const target = await createDatabase(tag);
+  const c = await mysql.createConnection({ uri: MYSQL_URL, multipleStatements: false });
+  try {
+    await c.query('SET SESSION foreign_key_checks = 0');
+    const [tables] = await c.query("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE'", [source.name]);
+    for (const { t } of tables) {
+      const [[row]] = await c.query(`SHOW CREATE TABLE \`${source.name}\`.\`${t}\``);
+      await c.query(`USE \`${target.name}\``);
+      await c.query(row['Create Table']);
+      await c.query(`INSERT INTO \`${target.name}\`.\`${t}\` SELECT * FROM \`${source.name}\`.\`${t}\``);
+    }
+  } finally {
+    await c.end();
+  }
+  return target;
+}
+
+/**
+ * A quick probe of the database server's state, to put a run's numbers in context: median
+ * latency of a 1-row autocommit INSERT (a redo log flush) and of a primary-key SELECT on one
+ * connection. On a quiet machine both are well under a millisecond.
+ */
+async function probeDatabase() {
+  const db = await createDatabase('probe');
+  const c = await mysql.createConnection({ uri: db.url });
+  try {
+    await c.query('CREATE TABLE probe (id BIGINT AUTO_INCREMENT PRIMARY KEY, v INT) ENGINE=InnoDB');
+    const commit = [];
+    const select = [];
+    for (let i = 0; i < 100; i++) {
+      let t = performance.now();
+      await c.query('INSERT INTO probe (v) VALUES (?)', [i]);
+      commit.push(performance.now() - t);
+      t = performance.now();
+      await c.query('SELECT v FROM probe WHERE id = ?', [i + 1]);
+      select.push(performance.now() - t);
+    }
+    return { commitMs: median(commit), selectMs: median(select), load1: require('node:os').loadavg()[0] };
+  } finally {
+    await c.end();
+    await db.drop();
+  }
+}
+
 /** A mysql2 connection pool on one bench database (for seeding, polling and reading results). */
 function sqlPool(db, size = 2) {
   return mysql.createPool({ uri: db.url, connectionLimit: size, timezone: 'Z', supportBigNumbers: true, bigNumberStrings: false, dateStrings: false });
@@ -250,6 +299,23 @@ function readProcStatus(pid) {
   }
 }
 
+const CLK_TCK = 100; // getconf CLK_TCK on Linux x86-64/arm64
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat; null when gone.
+ * CPU per request is far less sensitive to other load on the machine than req/s is.
+ */
+function cpuTimeMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Samples VmRSS of the tracked processes every `intervalMs`, and reads VmHWM (the kernel's peak
  * RSS) on every sample, so the peak survives the process ending between samples.
@@ -324,6 +390,8 @@ module.exports = {
   cleanup,
   freePort,
   createDatabase,
+  cloneDatabase,
+  probeDatabase,
   sqlPool,
   startInstance,
   stopChild,
@@ -332,6 +400,7 @@ module.exports = {
   registerUsers,
   parallelLoop,
   readProcStatus,
+  cpuTimeMs,
   RssSampler,
   percentile,
   median,

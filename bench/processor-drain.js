@@ -1,10 +1,10 @@
 'use strict';
 /**
  * Processor throughput with an instant upstream (PPOB_SIM_DELAY_MS=0): BENCH_DRAIN_PURCHASES
- * purchases are created through POST /beli on an instance with the processor off, held back,
- * then ONE (and, on a fresh database, TWO) instances with the processor on are started and
- * idle, the purchases are released in one UPDATE, and the time until every row is final is
- * measured.
+ * purchases are created once through POST /beli on an instance with the processor off and held
+ * back. Each run copies that database (a fresh, identical set), starts ONE (or TWO) instances
+ * with the processor on, waits until they are idle, releases the purchases in one UPDATE and
+ * measures the time until every row is final.
  *
  * Why hold the rows: an instance's processor starts draining before it answers /health, and two
  * instances never boot at the same instant, so without the hold the first instance to boot
@@ -55,20 +55,35 @@ async function seedPending(db, count, tag) {
   }
 }
 
-async function drainOnce(cfg, instanceCount, round, rss) {
-  const db = await lib.createDatabase(`drain${instanceCount}`);
-  const pool = lib.sqlPool(db);
-  const instances = [];
+/**
+ * The set every run starts from: `purchases` purchases created through POST /beli with the
+ * processor off, then held. Each run drains its own copy (lib.cloneDatabase), so every run,
+ * one instance or two, starts from the same fresh set without paying for the API again.
+ */
+async function createTemplate(cfg) {
+  const template = await lib.createDatabase('draintpl');
+  const { seedMs } = await seedPending(template, cfg.purchases, Date.now().toString(36));
+  const pool = lib.sqlPool(template);
   try {
-    const { seedMs } = await seedPending(db, cfg.purchases, `${instanceCount}r${round}`);
     const [[{ n }]] = await pool.query("SELECT COUNT(*) AS n FROM transaksi WHERE status = 'pending'");
     if (Number(n) !== cfg.purchases) throw new Error(`expected ${cfg.purchases} pending, found ${n}`);
     await pool.query("UPDATE transaksi SET status = 'bench_hold' WHERE status = 'pending'");
+  } finally {
+    await pool.end();
+  }
+  return { template, seedMs };
+}
 
+async function drainOnce(cfg, template, instanceCount, round, rss) {
+  const db = await lib.cloneDatabase(template, `drain${instanceCount}`);
+  const pool = lib.sqlPool(db);
+  const instances = [];
+  try {
     const env = processorEnv(cfg, db.url);
     instances.push(...(await Promise.all(Array.from({ length: instanceCount }, (_, k) => lib.startInstance(env, { label: `processor ${k + 1}/${instanceCount}` })))));
-    instances.forEach((inst, k) => rss.track(inst, `service, processor drain (${instanceCount} instance${instanceCount > 1 ? 's' : ''}) #${k + 1}`));
+    instances.forEach((inst, k) => rss.track(inst, `service, processor drain (${instanceCount} instance${instanceCount > 1 ? 's' : ''}, run ${round}) #${k + 1}`));
 
+    const cpuBefore = instances.map((i) => lib.cpuTimeMs(i.pid));
     const released = Date.now();
     await pool.query("UPDATE transaksi SET status = 'pending' WHERE status = 'bench_hold'");
     let wallMs;
@@ -81,10 +96,11 @@ async function drainOnce(cfg, instanceCount, round, rss) {
       if (Date.now() - released > 5 * 60_000) throw new Error(`${open} rows still open after 5 minutes`);
       await lib.sleep(50);
     }
+    const cpuMs = instances.reduce((sum, inst, k) => sum + (lib.cpuTimeMs(inst.pid) - cpuBefore[k]), 0);
     const stats = await drainStats(pool, cfg.purchases);
     for (const inst of instances) rss.final(inst);
     const dbMs = stats.lastFinal - stats.firstExec;
-    return { instances: instanceCount, round, purchases: cfg.purchases, seedMs, wallMs, dbMs, rate: cfg.purchases / (dbMs / 1000), wallRate: cfg.purchases / (wallMs / 1000), ...stats };
+    return { instances: instanceCount, round, purchases: cfg.purchases, wallMs, dbMs, rate: cfg.purchases / (dbMs / 1000), wallRate: cfg.purchases / (wallMs / 1000), cpuPerTrx: cpuMs / cfg.purchases, ...stats };
   } catch (err) {
     for (const inst of instances) console.error(`${inst.label} stderr:\n${inst.stderrText().slice(-3000)}`);
     throw err;
@@ -119,17 +135,23 @@ async function run(rss) {
     `\n== Processor drain: ${cfg.purchases} pending purchases, PPOB_SIM_DELAY_MS=0, PROCESSOR_CONCURRENCY=${cfg.concurrency ?? 'default'}, instances ${cfg.instances.join(' and ')}, ${cfg.rounds} round(s)`,
   );
   const results = [];
-  for (let round = 1; round <= cfg.rounds; round++) {
-    for (const count of cfg.instances) {
-      const r = await drainOnce(cfg, count, round, rss);
-      results.push(r);
-      console.log(
-        `  round ${round} ${count} instance(s): ${r.rate.toFixed(0)} trx/s (first execution to last final ${(r.dbMs / 1000).toFixed(2)} s; ` +
-          `release to all final ${(r.wallMs / 1000).toFixed(2)} s = ${r.wallRate.toFixed(0)} trx/s; per instance ${r.share.join('/')}; seeded in ${(r.seedMs / 1000).toFixed(1)} s)`,
-      );
+  const { template, seedMs } = await createTemplate(cfg);
+  console.log(`  ${cfg.purchases} purchases created through POST /beli in ${(seedMs / 1000).toFixed(1)} s (${(cfg.purchases / (seedMs / 1000)).toFixed(0)}/s); each run drains a copy`);
+  try {
+    for (let round = 1; round <= cfg.rounds; round++) {
+      for (const count of cfg.instances) {
+        const r = await drainOnce(cfg, template, count, round, rss);
+        results.push(r);
+        console.log(
+          `  round ${round} ${count} instance(s): ${r.rate.toFixed(0)} trx/s (first execution to last final ${(r.dbMs / 1000).toFixed(2)} s; ` +
+            `release to all final ${(r.wallMs / 1000).toFixed(2)} s = ${r.wallRate.toFixed(0)} trx/s; per instance ${r.share.join('/')}; service CPU ${r.cpuPerTrx.toFixed(2)} ms/trx)`,
+        );
+      }
     }
+  } finally {
+    await template.drop();
   }
-  return { config: cfg, results };
+  return { config: cfg, results, seedMs };
 }
 
 module.exports = { run };

@@ -86,6 +86,7 @@ function detailTables(all) {
           withSpread(runs.map((x) => x.rps)),
           withSpread(runs.map((x) => x.p50)),
           withSpread(runs.map((x) => x.p99)),
+          withSpread(runs.map((x) => x.cpuPerReq), 2),
           side === 'service' ? `${fmt(r.ratio, 2)}× (${spread(r.ratios, 2)})` : '',
         ]);
       }
@@ -98,13 +99,14 @@ function detailTables(all) {
         withSpread(info.map((x) => x.rps)),
         withSpread(info.map((x) => x.p50)),
         withSpread(info.map((x) => x.p99)),
+        withSpread(info.map((x) => x.cpuPerReq), 2),
         '',
       ]);
     }
     parts.push(
       `### HTTP (${all.http.config.connections} connections, ${all.http.config.durationS} s per run after ${all.http.config.warmupS} s warm-up, ` +
         `${all.http.config.rounds} runs per cell; median (min–max))\n\n` +
-        markdownTable(['route', 'server', 'req/s', 'p50 ms', 'p99 ms', 'service ÷ baseline'], rows),
+        markdownTable(['route', 'server', 'req/s', 'p50 ms', 'p99 ms', 'server CPU ms/request', 'service ÷ baseline (req/s)'], rows),
     );
     const bad = httpRows(all.http).reduce((n, r) => n + r.bad, 0) + (info ?? []).reduce((n, r) => n + r.bad, 0);
     parts.push(bad ? `Non-2xx responses, errors or timeouts during the HTTP runs: ${bad} (see the console output).` : 'Every HTTP response in the measured runs was 200.');
@@ -117,10 +119,11 @@ function detailTables(all) {
       (r.dbMs / 1000).toFixed(2),
       `${(r.wallMs / 1000).toFixed(2)} (${fmt(r.wallRate)} trx/s)`,
       r.share.join(' / '),
+      r.cpuPerTrx.toFixed(2),
     ]);
     parts.push(
       `### Processor drain (${all.processor.config.purchases.toLocaleString('en')} pending purchases, PPOB_SIM_DELAY_MS=0, PROCESSOR_CONCURRENCY=${all.processor.config.concurrency ?? 'default (100)'})\n\n` +
-        markdownTable(['instances', 'run', 'trx/s', 'first execution → last final (s)', 'release → all final, polled (s)', 'executions per instance'], rows),
+        markdownTable(['instances', 'run', 'trx/s', 'first execution → last final (s)', 'release → all final, polled (s)', 'executions per instance', 'service CPU ms/trx'], rows),
     );
   }
   if (all.pickup) {
@@ -179,6 +182,7 @@ below comes from that one run; rerun it to refresh this file.
 | database | ${machine.db} |
 | load average at start / end | ${machine.loadStart} / ${machine.loadEnd} |
 | run time (without the build) | ${machine.wallS} s |
+| database probe (1-row commit / PK select, median ms; 1-min load) | ${(all.probes ?? []).map((p) => `${p.phase}: ${p.commitMs.toFixed(2)} / ${p.selectMs.toFixed(2)}; ${p.load1.toFixed(1)}`).join('<br>')} |
 
 The load generator (autocannon), the server under test and MariaDB share these cores, and other
 work may have run on the machine at the same time: compare service and baseline within one run,
@@ -205,10 +209,10 @@ ${detailTables(all)}
   servers alternates between runs. The informational row repeats \`POST /beli\` on a fresh
   database against a service whose processor runs with a 0 ms upstream.
 - **Processor.** ${all.processor?.config.purchases?.toLocaleString('en') ?? '5,000'} purchases are created through \`POST /beli\` on an instance with the
-  processor off, then held (status set to \`bench_hold\` by SQL, which no claim selects). One
-  instance (then two, on a fresh database) starts with the processor on and
-  \`PPOB_SIM_DELAY_MS=0\`; once it answers \`/health\` the rows are set back to \`pending\` in one
-  \`UPDATE\`. The rate is purchases ÷ (last \`transaksi.updated_at\` − first
+  processor off, then held (status set to \`bench_hold\` by SQL, which no claim selects). Each
+  run drains its own copy of that database (a fresh, identical set): one instance (or two)
+  starts with the processor on and \`PPOB_SIM_DELAY_MS=0\`; once it answers \`/health\` the rows
+  are set back to \`pending\` in one \`UPDATE\`. The rate is purchases ÷ (last \`transaksi.updated_at\` − first
   \`ppob_sim_eksekusi.waktu\`), so neither the boot nor the idle poll interval counts. The run
   also checks that every row is final and executed exactly once.
 - **Pickup.** One instance with the processor on and a 0 ms upstream receives purchases at a

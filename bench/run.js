@@ -71,7 +71,15 @@ async function main() {
   const rss = new lib.RssSampler(200);
   const all = {};
   try {
-    for (const phase of phases) all[phase] = await PHASES[phase]().run(rss);
+    all.probes = [];
+    for (const phase of phases) {
+      const probe = await lib.probeDatabase();
+      all.probes.push({ phase, ...probe });
+      console.log(`\nprobe before ${phase}: 1-row commit ${probe.commitMs.toFixed(2)} ms, PK select ${probe.selectMs.toFixed(2)} ms, load ${probe.load1.toFixed(2)}`);
+      all[phase] = await PHASES[phase]().run(rss);
+    }
+    const probe = await lib.probeDatabase();
+    all.probes.push({ phase: 'end', ...probe });
   } finally {
     all.rss = rss.all();
     rss.stop();
