@@ -173,4 +173,4 @@ async function run(rss) {
   return { config: cfg, results, informational };
 }
 
-module.exports = { run, ROUTES };
+module.exports = { run, ROUTES, requestFor, cannon, seedStatusRows, USERS_PER_SIDE, SALDO };

@@ -174,6 +174,16 @@ async function probeDatabase() {
   }
 }
 
+/**
+ * 0 when no transaksi is pending or proses, else 1. Polled every 50 ms while the processor
+ * works, so it must cost the database next to nothing: it stops at the first open row (a
+ * COUNT(*) would scan every open row on each poll, thousands while a backlog drains).
+ */
+async function openCount(pool) {
+  const [rows] = await pool.query("SELECT 1 FROM transaksi WHERE status IN ('pending', 'proses') LIMIT 1");
+  return rows.length;
+}
+
 /** A mysql2 connection pool on one bench database (for seeding, polling and reading results). */
 function sqlPool(db, size = 2) {
   return mysql.createPool({ uri: db.url, connectionLimit: size, timezone: 'Z', supportBigNumbers: true, bigNumberStrings: false, dateStrings: false });
@@ -186,13 +196,13 @@ function sqlPool(db, size = 2) {
  * Starts a Node script (default: the built app) on a free port and waits for GET /health.
  * `nodeArgs` go before the script (e.g. --cpu-prof). The child's stderr is kept for errors.
  */
-async function startInstance(env, { script = 'dist/src/main.js', nodeArgs = [], label = 'service', healthPath = '/health', startTimeoutMs = 60_000 } = {}) {
+async function startInstance(env, { script = 'dist/src/main.js', nodeArgs = [], label = 'service', healthPath = '/health', startTimeoutMs = 60_000, ipc = false } = {}) {
   const port = await freePort();
   const spawnedAt = Date.now();
   const child = spawn(process.execPath, [...nodeArgs, script], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', 'pipe', ...(ipc ? ['ipc'] : [])],
   });
   children.add(child);
   let stderr = '';
@@ -393,6 +403,7 @@ module.exports = {
   cloneDatabase,
   probeDatabase,
   sqlPool,
+  openCount,
   startInstance,
   stopChild,
   post,

@@ -109,9 +109,9 @@ async function pickupOnce(cfg, round, rss) {
     await Promise.all(pending);
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const [[{ open }]] = await pool.query("SELECT COUNT(*) AS open FROM transaksi WHERE status IN ('pending', 'proses')");
+      const open = await lib.openCount(pool);
       if (Number(open) === 0) break;
-      if (Date.now() > deadline) throw new Error(`${open} rows still open 60 s after the last purchase`);
+      if (Date.now() > deadline) throw new Error("transaksi still open 60 s after the last purchase");
       await lib.sleep(100);
     }
     const [rows] = await pool.query(

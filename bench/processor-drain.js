@@ -88,12 +88,12 @@ async function drainOnce(cfg, template, instanceCount, round, rss) {
     await pool.query("UPDATE transaksi SET status = 'pending' WHERE status = 'bench_hold'");
     let wallMs;
     for (;;) {
-      const [[{ open }]] = await pool.query("SELECT COUNT(*) AS open FROM transaksi WHERE status IN ('pending', 'proses')");
+      const open = await lib.openCount(pool);
       if (Number(open) === 0) {
         wallMs = Date.now() - released;
         break;
       }
-      if (Date.now() - released > 5 * 60_000) throw new Error(`${open} rows still open after 5 minutes`);
+      if (Date.now() - released > 5 * 60_000) throw new Error("transaksi still open after 5 minutes");
       await lib.sleep(50);
     }
     const cpuMs = instances.reduce((sum, inst, k) => sum + (lib.cpuTimeMs(inst.pid) - cpuBefore[k]), 0);
