@@ -1,6 +1,7 @@
-import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { LogController } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { API_KEY_SCHEME } from './common/api-docs.decorators';
@@ -9,27 +10,46 @@ import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app.config';
 import { buildDataSourceOptions } from './database/data-source-options';
 import { initDataSource } from './database/database-startup';
+import { HttpDrain, installHttpLifecycle, requestIdFrom, SingleReplyFastifyAdapter } from './http/http-lifecycle';
+import { createRootLogger, PinoNestLogger } from './logging/logger';
+import { MetricsService } from './metrics/metrics.service';
 
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+export interface CreateAppOptions {
+  /** Where the JSON log lines go (default stdout); tests pass a stream to read them. */
+  logDestination?: DestinationStream;
+}
 
 /** Builds the whole app: used by main.ts and by the e2e tests, so both run the same pipeline. */
-export async function createApp(config: AppConfig, options: { logger?: LogLevel[] | false } = {}): Promise<NestFastifyApplication> {
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const log = createRootLogger(config.logLevel, options.logDestination);
   // The database is connected, checked and migrated before Nest starts, so a database problem
   // at boot surfaces as one DatabaseStartupError instead of Nest's module-init stack trace.
-  const dataSource = await initDataSource(buildDataSourceOptions(config.database));
-  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false });
+  const dataSource = await initDataSource(buildDataSourceOptions(config.database, log));
+  const adapter = new SingleReplyFastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    // Fastify logs through the same pino instance, so request.log lines carry `reqId`.
+    loggerInstance: log,
+    // One access-log line per request comes from http-lifecycle.ts instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: requestIdFrom,
+  });
   let app: NestFastifyApplication;
   try {
     app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, dataSource), adapter, {
       abortOnError: false,
       // Only JSON bodies: Nest would otherwise add a form-urlencoded parser (see below).
       bodyParser: false,
-      logger: options.logger ?? LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
+      logger: new PinoNestLogger(log),
     });
   } catch (err) {
     await dataSource.destroy().catch(() => undefined);
     throw err;
   }
+  installHttpLifecycle(app.getHttpAdapter().getInstance(), {
+    metrics: app.get(MetricsService),
+    drain: app.get(HttpDrain),
+    requestTimeoutMs: config.requestTimeoutMs,
+  });
   // Fastify's own JSON parser stays (with bodyLimit and prototype-poisoning checks); without a
   // text/plain parser any non-JSON body is answered 415 before it reaches a route.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');

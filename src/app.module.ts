@@ -7,6 +7,8 @@ import { appConfig, AppConfig } from './config/app.config';
 import { buildDataSourceOptions } from './database/data-source-options';
 import { initDataSource } from './database/database-startup';
 import { HealthModule } from './health/health.module';
+import { HttpDrain } from './http/http-lifecycle';
+import { MetricsModule } from './metrics/metrics.module';
 import { PpobModule } from './ppob/ppob.module';
 import { ProdukModule } from './produk/produk.module';
 import { TransaksiModule } from './transaksi/transaksi.module';
@@ -30,6 +32,7 @@ export class AppModule {
           load: [config ? registerAs('app', () => config) : appConfig],
         }),
         ScheduleModule.forRoot(),
+        MetricsModule,
         TypeOrmModule.forRootAsync({
           inject: [appConfig.KEY],
           useFactory: (cfg: AppConfig): TypeOrmModuleOptions => ({
@@ -45,6 +48,7 @@ export class AppModule {
         TransaksiModule,
         HealthModule,
       ],
+      providers: [HttpDrain],
     };
   }
 }

@@ -11,6 +11,17 @@ async function bootstrap(): Promise<void> {
   // useProcessExit: exit 0 afterwards; by default Nest re-raises the signal and the process
   // ends "killed by SIGTERM" (exit 143), which supervisors report as a crash.
   app.enableShutdownHooks([], { useProcessExit: true });
+  // The hooks are bounded (SHUTDOWN_TIMEOUT_MS for the processor); this is the backstop for a
+  // close that still hangs, e.g. the pool saying goodbye to a database that stopped answering.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      const backstopMs = config.processor.shutdownTimeoutMs + 5_000;
+      setTimeout(() => {
+        new Logger('Shutdown').error(`shutdown did not finish within ${backstopMs} ms; exiting`);
+        process.exit(1);
+      }, backstopMs).unref();
+    });
+  }
   await app.listen({ port: config.port, host: config.host });
   const db = config.database.type === 'sqlite' ? `sqlite ${config.database.path}` : 'mysql';
   new Logger('Bootstrap').log(

@@ -117,6 +117,12 @@ describeEachEngine('/health without a database', (t) => {
     await t.dataSource.destroy();
     const res = await t.app.inject({ method: 'GET', url: '/health' });
     expect(res.statusCode).toBe(503);
-    expect(res.json()).toEqual({ statusCode: 503, code: 'DATABASE_UNAVAILABLE', detail: expect.stringMatching(/\S/) });
+    expect(res.json()).toEqual({
+      statusCode: 503,
+      code: 'DATABASE_UNAVAILABLE',
+      detail: expect.stringMatching(/\S/),
+      status: 'error',
+      db: 'down',
+    });
   });
 }, { PROCESSOR_ENABLED: 'false' });

@@ -31,6 +31,11 @@ export function isRetryableTransactionError(err: unknown): boolean {
   );
 }
 
+export function isDeadlock(err: unknown): boolean {
+  const e = driverError(err);
+  return e.errno === 1213 || e.code === 'ER_LOCK_DEADLOCK';
+}
+
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',

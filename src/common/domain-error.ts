@@ -17,6 +17,7 @@ export const ERROR_STATUS = {
   NOMINAL_MISMATCH: 422,
   INTERNAL_ERROR: 500,
   DATABASE_UNAVAILABLE: 503,
+  REQUEST_TIMEOUT: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

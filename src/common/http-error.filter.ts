@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isConnectionError } from './database-errors';
 import { DomainError, ERROR_STATUS, ErrorCode, FieldError } from './domain-error';
 
@@ -35,11 +35,19 @@ export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpError');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
     const body = this.toBody(exception);
     if (body.statusCode >= 500 && body.statusCode !== 503) {
-      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+      // Message and stack only: a QueryFailedError also carries the query and its parameters
+      // (which can include a key hash), and those never reach a log line.
+      const err = exception instanceof Error ? { type: exception.name, message: exception.message, stack: exception.stack } : { message: String(exception) };
+      const log = http.getRequest<FastifyRequest>()?.log;
+      if (log) log.error({ context: 'HttpError', err }, 'unexpected error');
+      else this.logger.error(err.stack ?? err.message);
     }
+    // The request deadline may have answered already (see http-lifecycle.ts).
+    if (reply.sent) return;
     void reply.status(body.statusCode).send(body);
   }
 

@@ -14,6 +14,15 @@ export interface AppConfig {
   host: string;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
   bodyLimitBytes: number;
+  /** An HTTP request not answered within this is answered 503 (the database is stalled or overloaded). */
+  requestTimeoutMs: number;
+  /** When set, GET /metrics wants `Authorization: Bearer <token>`. */
+  metricsToken: string | null;
+  /**
+   * How long an instance may reuse an API-key lookup / the product list (0 turns the cache off).
+   * At most 1 s: a rotated key is refused, and a product change seen, by every instance within it.
+   */
+  cache: { authTtlMs: number; produkTtlMs: number };
   allowRegisterSaldo: boolean;
   database: DatabaseConfig;
   processor: {
@@ -62,6 +71,12 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     host: reader.string('HOST', '0.0.0.0'),
     logLevel: reader.oneOf('LOG_LEVEL', ['error', 'warn', 'log', 'debug'] as const, 'log'),
     bodyLimitBytes: reader.int('BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
+    requestTimeoutMs: reader.int('REQUEST_TIMEOUT_MS', 5_000, 100, 600_000),
+    metricsToken: reader.string('METRICS_TOKEN', '') || null,
+    cache: {
+      authTtlMs: reader.int('AUTH_CACHE_TTL_MS', 500, 0, 1_000),
+      produkTtlMs: reader.int('PRODUK_CACHE_TTL_MS', 500, 0, 1_000),
+    },
     // Demo convenience from the original service: a new user may name a starting saldo.
     // Never in production unless the operator explicitly opts in.
     allowRegisterSaldo: reader.bool('ALLOW_REGISTER_SALDO', nodeEnv !== 'production'),

@@ -1,3 +1,4 @@
+import type { Logger as Pino } from 'pino';
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/app.config';
 import { PpobSimEksekusi } from '../ppob/ppob-sim-eksekusi.entity';
@@ -5,6 +6,7 @@ import { Produk } from '../produk/produk.entity';
 import { Transaksi } from '../transaksi/transaksi.entity';
 import { Mutasi } from '../users/mutasi.entity';
 import { User } from '../users/user.entity';
+import { PinoTypeOrmLogger } from '../logging/typeorm-logger';
 import { InitialSchema1795762800000 } from './migrations/1795762800000-initial-schema';
 import { SeedProduk1795762800001 } from './migrations/1795762800001-seed-produk';
 
@@ -12,7 +14,10 @@ export const ENTITIES = [User, Mutasi, Produk, Transaksi, PpobSimEksekusi];
 // Listed as classes, not a glob, so the same list works from src/ (ts-jest) and dist/.
 export const MIGRATIONS = [InitialSchema1795762800000, SeedProduk1795762800001];
 
-export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOptions {
+/** A query slower than this is logged (its SQL, never its parameters). */
+const SLOW_QUERY_MS = 1_000;
+
+export function buildDataSourceOptions(database: DatabaseConfig, log?: Pino): DataSourceOptions {
   const common = {
     entities: ENTITIES,
     migrations: MIGRATIONS,
@@ -20,9 +25,10 @@ export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOpti
     // Schema comes from migrations only.
     synchronize: false,
     migrationsRun: false,
-    // Off: TypeORM's failed-query log prints parameters, which include key hashes. Errors
-    // reach the exception filter, which logs unexpected ones without parameters.
+    // TypeORM's own loggers print query parameters, which include key hashes; ours never does.
+    // Without a pino instance (the TypeORM CLI) logging stays off.
     logging: false,
+    ...(log ? { logger: new PinoTypeOrmLogger(log), maxQueryExecutionTime: SLOW_QUERY_MS } : {}),
   };
   if (database.type === 'sqlite') {
     return {

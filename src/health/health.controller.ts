@@ -1,10 +1,10 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ApiErrors } from '../common/api-docs.decorators';
+import { appConfig, AppConfig } from '../config/app.config';
 import { Public } from '../common/auth.decorators';
-import { DomainError } from '../common/domain-error';
+import type { FastifyReply } from 'fastify';
 import { withTimeout } from '../common/timeout';
 
 const PING_TIMEOUT_MS = 2_000;
@@ -17,21 +17,49 @@ class HealthResponseDto {
   db!: 'up';
 }
 
+class HealthDownDto {
+  @ApiProperty({ example: 503 })
+  statusCode!: 503;
+
+  @ApiProperty({ example: 'DATABASE_UNAVAILABLE' })
+  code!: 'DATABASE_UNAVAILABLE';
+
+  @ApiProperty({ example: 'Database tidak dapat dihubungi' })
+  detail!: string;
+
+  @ApiProperty({ example: 'error' })
+  status!: 'error';
+
+  @ApiProperty({ example: 'down' })
+  db!: 'down';
+}
+
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  /** Inside the request deadline, so /health itself says "database down" rather than timing out. */
+  private readonly pingTimeoutMs: number;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(appConfig.KEY) config: AppConfig,
+  ) {
+    this.pingTimeoutMs = Math.min(PING_TIMEOUT_MS, Math.floor(config.requestTimeoutMs / 2));
+  }
 
   @Public()
   @Get()
   @ApiOperation({ summary: 'Liveness and database reachability (no API key needed)' })
   @ApiOkResponse({ type: HealthResponseDto })
-  @ApiErrors(503)
-  async check(): Promise<HealthResponseDto> {
+  @ApiResponse({ status: 503, description: 'The database did not answer', type: HealthDownDto })
+  async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthResponseDto | HealthDownDto> {
     try {
-      await withTimeout(this.dataSource.query('SELECT 1'), PING_TIMEOUT_MS, () => new Error('ping timed out'));
+      await withTimeout(this.dataSource.query('SELECT 1'), this.pingTimeoutMs, () => new Error('ping timed out'));
     } catch {
-      throw new DomainError('DATABASE_UNAVAILABLE', 'Database tidak dapat dihubungi');
+      // The usual error body (statusCode, code, detail) plus the same two fields as the 200, so
+      // a load balancer or a person reading it sees which part is down.
+      void reply.status(503);
+      return { statusCode: 503, code: 'DATABASE_UNAVAILABLE', detail: 'Database tidak dapat dihubungi', status: 'error', db: 'down' };
     }
     return { status: 'ok', db: 'up' };
   }

@@ -15,9 +15,13 @@ export type PpobResult =
  * The port to the upstream PPOB provider. `execute` resolves with a final outcome, or throws
  * when the outcome is unknown (network error, upstream down): the processor then retries later
  * with the same idempotency key, so the upstream never delivers twice.
+ *
+ * `signal` is aborted when the processor stops waiting (the call took half the lease). An
+ * implementation must then stop as soon as it can and not start the purchase if it has not
+ * yet; the processor waits for the call to end before anyone may retry it.
  */
 export abstract class PpobProvider {
-  abstract execute(request: PpobRequest): Promise<PpobResult>;
+  abstract execute(request: PpobRequest, signal?: AbortSignal): Promise<PpobResult>;
 
   /**
    * The upstream's final outcome for an idempotency key, or null when it never executed that

@@ -24,19 +24,21 @@ export class SimulatedPpobProvider extends PpobProvider {
     super();
   }
 
-  async execute(request: PpobRequest): Promise<PpobResult> {
+  async execute(request: PpobRequest, signal?: AbortSignal): Promise<PpobResult> {
     const previous = await this.inquire(request.idempotencyKey);
     if (previous) return previous;
 
     const { delayMinMs, delayMaxMs } = this.config.ppobSim;
     const delayMs = delayMinMs === delayMaxMs ? delayMinMs : randomInt(delayMinMs, delayMaxMs + 1);
-    if (delayMs > 0) await sleep(delayMs);
+    // An aborted call rejects here and executes nothing: the caller gave up waiting.
+    if (delayMs > 0) await sleep(delayMs, undefined, { signal });
+    signal?.throwIfAborted();
 
     if (request.nomorTujuan === SANDBOX_NUMBERS.UPSTREAM_ERROR) {
       throw new PpobUnavailableError('Simulated upstream timeout');
     }
     const result = this.decide(request);
-    await this.tx.run((manager) =>
+    await this.tx.autocommit((manager) =>
       manager.insert(PpobSimEksekusi, {
         transaksiId: request.transaksiId,
         instanceId: this.config.processor.instanceId,

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig, loadConfig } from '../config/app.config';
+import { MetricsService } from '../metrics/metrics.service';
 import { PpobProvider, PpobRequest, PpobResult } from '../ppob/ppob.provider';
 import { FinalizeOutcome, TransaksiQueueService } from './transaksi-queue.service';
 import { Transaksi } from './transaksi.entity';
@@ -72,6 +73,8 @@ class InMemoryQueue {
   readonly finalized: Array<{ id: number; result: PpobResult }> = [];
   readonly postponed: Array<{ id: number; retryInMs: number; reason: string }> = [];
   readonly released: number[][] = [];
+  /** Lease given by a claim (the real claim takes PROCESSOR_LEASE_MS). */
+  leaseMs = 30_000;
   /** Called at the start of every claim, e.g. to record the processor's free slots. */
   onClaim: (limit: number) => void = () => undefined;
   private nextClaimGate?: Promise<void>;
@@ -119,6 +122,7 @@ class InMemoryQueue {
     for (const row of picked) {
       row.status = 'proses';
       row.lockedBy = INSTANCE_ID;
+      row.lockedUntil = new Date(Date.now() + this.leaseMs);
       row.attempts += 1;
     }
     // The real service re-reads the rows: hand out copies, not the stored objects.
@@ -168,10 +172,18 @@ class ControllablePpobProvider extends PpobProvider {
     return this.known.get(Number(idempotencyKey)) ?? null;
   }
 
-  execute(request: PpobRequest): Promise<PpobResult> {
+  /** When set, an aborted call rejects at once (a provider that honours the signal). */
+  honoursAbort = true;
+  readonly aborted: number[] = [];
+
+  execute(request: PpobRequest, signal?: AbortSignal): Promise<PpobResult> {
     this.requests.push(request);
     const call = deferred<PpobResult>();
     this.open.set(request.transaksiId, call);
+    signal?.addEventListener('abort', () => {
+      this.aborted.push(request.transaksiId);
+      if (this.honoursAbort && this.open.get(request.transaksiId) === call) this.throwFor(request.transaksiId, signal.reason as Error);
+    });
     this.maxInFlight = Math.max(this.maxInFlight, this.open.size);
     return call.promise;
   }
@@ -230,7 +242,7 @@ describe('TransaksiProcessor', () => {
   let sut: TransaksiProcessor;
 
   function createSut(env: Record<string, string> = {}): TransaksiProcessor {
-    sut = new TransaksiProcessor(queue as unknown as TransaksiQueueService, provider, scheduler, configWith(env));
+    sut = new TransaksiProcessor(queue as unknown as TransaksiQueueService, provider, scheduler, new MetricsService(), configWith(env));
     return sut;
   }
 
@@ -238,6 +250,7 @@ describe('TransaksiProcessor', () => {
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
     queue = new InMemoryQueue();
     provider = new ControllablePpobProvider();
     scheduler = new SchedulerRegistry();
@@ -450,7 +463,63 @@ describe('TransaksiProcessor', () => {
       expect(Object.values(retryIn).every((ms) => ms > 0 && ms <= 10_000)).toBe(true);
     });
 
-    it('leaves a row to its lease when the result cannot be written, and keeps working', async () => {
+    it('aborts a provider call that outlives half the lease and postpones the row once the call has ended', async () => {
+      createSut({ PROCESSOR_LEASE_MS: '1000', PPOB_SIM_DELAY_MS: '0' });
+      queue.add(1);
+      sut.onApplicationBootstrap();
+      await settle();
+
+      await waitFor(() => queue.postponed.length === 1, 'the postponement');
+      expect(provider.aborted).toEqual([1]);
+      expect(provider.inFlight).toBe(0);
+      expect(queue.postponed[0].reason).toMatch(/did not answer within 500 ms/);
+      expect(queue.finalized).toEqual([]);
+    });
+
+    it('keeps the outcome of a timed-out call that still finishes after the abort, instead of retrying it', async () => {
+      createSut({ PROCESSOR_LEASE_MS: '1000', PPOB_SIM_DELAY_MS: '0' });
+      provider.honoursAbort = false;
+      queue.add(1);
+      sut.onApplicationBootstrap();
+      await settle();
+
+      await waitFor(() => provider.aborted.length === 1, 'the abort');
+      // The upstream answers after the abort, but before the processor stops waiting for it.
+      provider.succeed(1);
+      await waitFor(() => queue.finalized.length === 1, 'the result');
+      expect(queue.finalized[0].result.status).toBe('sukses');
+      expect(queue.postponed).toEqual([]);
+    });
+
+    it('does not hand the row back while an aborted call still runs, up to a quarter lease', async () => {
+      createSut({ PROCESSOR_LEASE_MS: '1000', PPOB_SIM_DELAY_MS: '0' });
+      provider.honoursAbort = false;
+      queue.add(1);
+      sut.onApplicationBootstrap();
+      await settle();
+
+      const started = Date.now();
+      await waitFor(() => queue.postponed.length === 1, 'the postponement');
+      // 500 ms to the timeout, then up to 250 ms for the abandoned call to end.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+      expect(provider.requests).toHaveLength(1);
+    });
+
+    it('retries writing the result from memory while the lease lasts, without calling the provider again', async () => {
+      queue.add(1);
+      sut.onApplicationBootstrap();
+      await settle();
+
+      queue.failNextFinalize(new Error('Connection lost: The server closed the connection.'));
+      provider.succeed(1);
+      await waitFor(() => queue.row(1).status === 'sukses', 'the second write');
+      expect(provider.requests.map((r) => r.transaksiId)).toEqual([1]);
+      expect(queue.finalized.map((f) => f.id)).toEqual([1]);
+      expect(sut.activeCount).toBe(0);
+    });
+
+    it('leaves a row to its lease when the result cannot be written before the lease ends, and keeps working', async () => {
+      queue.leaseMs = 1_000;
       queue.add(2);
       sut.onApplicationBootstrap();
       await settle();
@@ -492,17 +561,53 @@ describe('TransaksiProcessor', () => {
       expect(provider.requests.map((r) => r.transaksiId)).toEqual([1]);
     });
 
-    it('claims again on the next wake-up after a claim failed', async () => {
+    it('backs off after a failed claim, then claims again on its own once the pause has passed', async () => {
       queue.add(1);
       queue.failNextClaim(new Error('connect ECONNREFUSED 127.0.0.1:3306'));
       sut.onApplicationBootstrap();
       await settle();
       expect(provider.requests).toEqual([]);
 
+      // Within the pause (at least 187 ms after the first failure) a wake-up claims nothing.
+      sut.wake();
+      await settle();
+      expect(queue.claimLimits).toHaveLength(1);
+
+      const realNow = Date.now();
+      jest.spyOn(Date, 'now').mockReturnValue(realNow + 10_000);
       sut.wake();
       await settle();
       expect(queue.claimLimits).toHaveLength(2);
       expect(provider.requests.map((r) => r.transaksiId)).toEqual([1]);
+    });
+
+    it('keeps the pause growing while claims keep failing', async () => {
+      sut.onApplicationBootstrap();
+      await settle();
+      let now = Date.now();
+      jest.spyOn(Date, 'now').mockImplementation(() => now);
+      const pauses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        queue.failNextClaim(new Error('connect ECONNREFUSED 127.0.0.1:3306'));
+        now += 60_000;
+        sut.wake();
+        await settle();
+        // Find the end of the pause: the first time at which wake() claims again.
+        const before = queue.claimLimits.length;
+        let waited = 0;
+        while (queue.claimLimits.length === before && waited < 10_000) {
+          waited += 50;
+          now += 50;
+          queue.failNextClaim(new Error('still down'));
+          sut.wake();
+          await settle();
+          if (queue.claimLimits.length > before) break;
+        }
+        pauses.push(waited);
+      }
+      expect(pauses[1]).toBeGreaterThan(pauses[0]);
+      expect(pauses[3]).toBeGreaterThan(pauses[1]);
+      expect(Math.max(...pauses)).toBeLessThanOrEqual(5_000 * 1.25 + 50);
     });
   });
 

@@ -1,12 +1,18 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { withTimeout } from '../common/timeout';
 import { appConfig, AppConfig } from '../config/app.config';
+import { MetricsService } from '../metrics/metrics.service';
 import { PpobProvider, PpobResult, PpobUnavailableError } from '../ppob/ppob.provider';
 import { TransaksiQueueService } from './transaksi-queue.service';
 import { Transaksi } from './transaksi.entity';
 
 const INTERVAL_NAME = 'transaksi-processor';
+/** Claim backoff while the database fails: 250 ms doubling up to this, with jitter. */
+const MAX_CLAIM_BACKOFF_MS = 5_000;
+/** A result that could not be written is retried in-process until this close to its lease end. */
+const FINISH_LEASE_MARGIN_MS = 1_000;
 
 /**
  * Moves purchases from `pending` to `sukses`/`gagal`. Every instance runs one; they share the
@@ -29,11 +35,15 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
   private stopping = false;
   private started = false;
   private currentTick: Promise<void> = Promise.resolve();
+  /** Consecutive failed claims, and no claim before this time (epoch ms). */
+  private claimFailures = 0;
+  private pausedUntil = 0;
 
   constructor(
     private readonly queue: TransaksiQueueService,
     private readonly provider: PpobProvider,
     private readonly scheduler: SchedulerRegistry,
+    private readonly metrics: MetricsService,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
@@ -54,7 +64,7 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
 
   /** Asks for a tick as soon as possible; calls while a tick runs coalesce into one more. */
   wake(): void {
-    if (!this.started || this.stopping) return;
+    if (!this.started || this.stopping || Date.now() < this.pausedUntil) return;
     if (this.ticking) {
       this.tickAgain = true;
       return;
@@ -71,11 +81,30 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
         this.tickAgain = false;
         await this.claimIntoFreeSlots();
       } while (this.tickAgain && !this.stopping);
+      if (this.claimFailures > 0) {
+        this.logger.log(`claims resumed after ${this.claimFailures} failed attempt(s)`);
+        this.claimFailures = 0;
+      }
     } catch (err) {
-      this.logger.error(`claim failed: ${(err as Error).message}`);
+      this.backOff(err as Error);
     } finally {
       this.ticking = false;
     }
+  }
+
+  /**
+   * The database is away or failing: pause claiming with a growing, jittered delay (the interval
+   * keeps calling wake(), which does nothing until the pause is over) and say so once, not on
+   * every tick. The processor resumes by itself when a claim succeeds again.
+   */
+  private backOff(err: Error): void {
+    this.claimFailures++;
+    this.metrics.claimFailures.inc();
+    const delayMs = Math.min(MAX_CLAIM_BACKOFF_MS, 250 * 2 ** Math.min(this.claimFailures - 1, 10)) * (0.75 + Math.random() / 2);
+    this.pausedUntil = Date.now() + delayMs;
+    const message = `claim failed (${err.message}); pausing claims for ${Math.round(delayMs)} ms`;
+    if (this.claimFailures === 1) this.logger.error(message);
+    else this.logger.debug(message);
   }
 
   private async claimIntoFreeSlots(): Promise<void> {
@@ -84,7 +113,10 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
       const free = concurrency - this.inFlight.size;
       if (free <= 0) return;
       const wanted = Math.min(free, batchSize);
+      const endTimer = this.metrics.claimDuration.startTimer();
       const rows = await this.queue.claim(wanted);
+      endTimer();
+      this.recordClaim(rows);
       if (this.stopping) {
         await this.queue.release(rows);
         return;
@@ -100,12 +132,23 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
     }
   }
 
+  private recordClaim(rows: Transaksi[]): void {
+    if (rows.length === 0) return;
+    this.metrics.claimed.inc(rows.length);
+    const now = Date.now();
+    for (const row of rows) {
+      if (row.attempts === 1) this.metrics.pickup.observe(Math.max(0, now - row.waktu.getTime()) / 1000);
+    }
+  }
+
   private track(id: number, work: Promise<void>): void {
     this.inFlight.add(work);
     this.inFlightIds.add(id);
+    this.metrics.inFlight.set(this.inFlight.size);
     void work.finally(() => {
       this.inFlight.delete(work);
       this.inFlightIds.delete(id);
+      this.metrics.inFlight.set(this.inFlight.size);
       if (this.backlog) this.wake();
     });
   }
@@ -125,6 +168,7 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
       try {
         result = await this.callProvider(row);
       } catch (err) {
+        this.metrics.providerErrors.inc();
         const retryInMs = Math.min(this.config.processor.leaseMs, 500 * 2 ** (row.attempts - 1));
         this.logger.warn(`transaksi ${row.id} attempt ${row.attempts}: provider error (${(err as Error).message}); retry in ${retryInMs} ms`);
         await this.queue.postpone(row, retryInMs, `Percobaan ${row.attempts} gagal: ${(err as Error).message}`);
@@ -159,28 +203,62 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
 
   /**
    * A provider call may take at most half the lease: past that its outcome is treated as
-   * unknown and the row is retried (same idempotency key) before another instance could take
-   * it over, so two instances never run one transaksi at the same time.
+   * unknown and the row is retried (same idempotency key). The call is aborted, and the row is
+   * not handed back until the call has actually ended (up to a quarter lease more, still inside
+   * our lease), so a retry never runs while the abandoned call could still execute the purchase.
+   * If the call finishes with an outcome after all, that outcome is kept.
    */
-  private callProvider(row: Transaksi): Promise<PpobResult> {
-    const timeoutMs = Math.floor(this.config.processor.leaseMs / 2);
-    return withTimeout(
-      this.provider.execute({
+  private async callProvider(row: Transaksi): Promise<PpobResult> {
+    const { leaseMs } = this.config.processor;
+    const timeoutMs = Math.floor(leaseMs / 2);
+    const controller = new AbortController();
+    const call = this.provider.execute(
+      {
         idempotencyKey: String(row.id),
         transaksiId: row.id,
         produkId: row.produkId,
         nomorTujuan: row.nomorTujuan,
         nominal: row.nominal,
-      }),
-      timeoutMs,
-      () => new PpobUnavailableError(`provider did not answer within ${timeoutMs} ms`),
+      },
+      controller.signal,
     );
+    const timedOut = new PpobUnavailableError(`provider did not answer within ${timeoutMs} ms`);
+    try {
+      return await withTimeout(call, timeoutMs, () => timedOut);
+    } catch (err) {
+      if (err !== timedOut) throw err;
+      controller.abort(timedOut);
+      const late = await withTimeout(call, Math.floor(leaseMs / 4), () => timedOut).catch(() => null);
+      if (late) return late;
+      throw timedOut;
+    }
   }
 
-  private async finish(row: Transaksi, result: { status: 'sukses' | 'gagal'; hasil: string }): Promise<void> {
-    const outcome = await this.queue.finalize(row, result);
-    if (outcome === 'lease-lost') {
-      this.logger.warn(`transaksi ${row.id}: lease lost before the result was written; left to its new owner`);
+  /**
+   * Writes the result. The provider has answered, so a database error here is retried from
+   * memory with backoff while the lease lasts (a short outage then costs seconds, not a lease);
+   * after that the row is left to the lease and the provider's record answers the retry.
+   * The write is fenced, so repeating it is safe: a repeat that finds the row already final
+   * reports a lost lease and writes nothing.
+   */
+  private async finish(row: Transaksi, result: PpobResult): Promise<void> {
+    const leaseEnd = (row.lockedUntil?.getTime() ?? Date.now()) - FINISH_LEASE_MARGIN_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = await this.queue.finalize(row, result);
+        if (outcome === 'written') {
+          this.metrics.processed.inc({ status: result.status });
+        } else {
+          this.metrics.leaseLost.inc();
+          this.logger.warn(`transaksi ${row.id}: not written, it is no longer leased to this instance (or already final)`);
+        }
+        return;
+      } catch (err) {
+        const delayMs = Math.min(2_000, 100 * 2 ** attempt);
+        if (this.stopping || Date.now() + delayMs > leaseEnd) throw err;
+        this.logger.warn(`transaksi ${row.id}: writing the result failed (${(err as Error).message}); retrying in ${delayMs} ms`);
+        await sleep(delayMs);
+      }
     }
   }
 

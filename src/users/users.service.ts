@@ -4,6 +4,7 @@ import { Repository } from 'typeorm';
 import type { AuthUser } from '../common/auth.decorators';
 import { isDuplicateKey } from '../common/database-errors';
 import { DomainError } from '../common/domain-error';
+import { TtlCache } from '../common/ttl-cache';
 import { appConfig, AppConfig } from '../config/app.config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { generateKey, hashKey } from './api-key';
@@ -12,16 +13,24 @@ import { Mutasi } from './mutasi.entity';
 import { User } from './user.entity';
 import { KeysResponseDto, MutasiResponseDto, RegisterDto } from './users.dto';
 
+/** Distinct keys kept by the lookup cache; far above any realistic number of active resellers. */
+const KEY_CACHE_ENTRIES = 50_000;
+
 const KEYS_INFO = 'Simpan api_key dan private_key Anda: keduanya tidak akan ditampilkan lagi';
 
 @Injectable()
 export class UsersService {
+  /** keyHash -> user, for at most AUTH_CACHE_TTL_MS: the key check is on every request. */
+  private readonly keyCache: TtlCache<string, AuthUser>;
+
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly ledger: LedgerService,
     private readonly tx: TransactionRunner,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.keyCache = new TtlCache(config.cache.authTtlMs, KEY_CACHE_ENTRIES);
+  }
 
   async register(dto: RegisterDto): Promise<KeysResponseDto> {
     const saldo = dto.saldo ?? 0;
@@ -73,13 +82,17 @@ export class UsersService {
       ),
     );
     if (result.affected !== 1) throw new DomainError('UNAUTHORIZED', 'API key tidak valid');
+    // This instance refuses the old key at once; others within AUTH_CACHE_TTL_MS.
+    this.keyCache.delete(user.keyHash);
     return { api_key: apiKey, private_key: privateKey, info: KEYS_INFO };
   }
 
-  async findByApiKey(apiKey: string): Promise<AuthUser | null> {
+  findByApiKey(apiKey: string): Promise<AuthUser | null> {
     const keyHash = hashKey(apiKey);
-    const user = await this.users.findOne({ where: { apiKeyHash: keyHash }, select: { id: true, nama: true, email: true } });
-    return user ? { id: user.id, nama: user.nama, email: user.email, keyHash } : null;
+    return this.keyCache.getOrLoad(keyHash, async () => {
+      const user = await this.users.findOne({ where: { apiKeyHash: keyHash }, select: { id: true, nama: true, email: true } });
+      return user ? { id: user.id, nama: user.nama, email: user.email, keyHash } : null;
+    });
   }
 
   async getSaldo(userId: number): Promise<number> {

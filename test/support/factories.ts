@@ -91,7 +91,7 @@ export interface AppInstance {
  */
 export async function startInstanceOn(db: TestDatabase, env: Record<string, string> = {}): Promise<AppInstance> {
   const config = loadConfig(testEnv(db, env));
-  const app = await createApp(config, { logger: ['error'] });
+  const app = await createApp(config);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return { app, config, dataSource: app.get(DataSource), close: () => app.close() };

@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
-import { createApp } from '../../src/app.factory';
+import { createApp, CreateAppOptions } from '../../src/app.factory';
 import { AppConfig, loadConfig } from '../../src/config/app.config';
 import { createTestDatabase, describeFor, Engine, ENGINES, TestDatabase } from './test-db';
 
@@ -22,16 +22,20 @@ export function testEnv(db: TestDatabase, env: Record<string, string> = {}): Rec
     PROCESSOR_INTERVAL_MS: '50',
     PROCESSOR_LEASE_MS: '5000',
     LOG_LEVEL: 'error',
+    // Off, so a test that changes a row with SQL sees the change at once; cache.e2e-spec turns
+    // them on and tests the bounds.
+    AUTH_CACHE_TTL_MS: '0',
+    PRODUK_CACHE_TTL_MS: '0',
     ...env,
   };
 }
 
 /** Boots the real app (same factory as main.ts) on a fresh database; requests go through app.inject. */
-export async function startTestApp(engine: Engine, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(engine: Engine, env: Record<string, string> = {}, options: CreateAppOptions = {}): Promise<TestApp> {
   const db = await createTestDatabase(engine);
   try {
     const config = loadConfig(testEnv(db, env));
-    const app = await createApp(config, { logger: ['error'] });
+    const app = await createApp(config, options);
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     return {
@@ -54,10 +58,10 @@ export async function startTestApp(engine: Engine, env: Record<string, string> =
  * A fresh app and database for the enclosing describe block: started in beforeAll, closed and
  * dropped in afterAll. The returned object is filled in when beforeAll has run.
  */
-export function useTestApp(engine: Engine, env: Record<string, string> = {}): TestApp {
+export function useTestApp(engine: Engine, env: Record<string, string> = {}, options: CreateAppOptions = {}): TestApp {
   const t = {} as TestApp;
   beforeAll(async () => {
-    Object.assign(t, await startTestApp(engine, env));
+    Object.assign(t, await startTestApp(engine, env, options));
   });
   afterAll(async () => {
     await t.close?.();

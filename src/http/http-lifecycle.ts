@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { MetricsService } from '../metrics/metrics.service';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A caller's `x-request-id` is kept when it is a sane token; otherwise the server makes one. */
+export function requestIdFrom(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/**
+ * Set when the app starts shutting down (first of Nest's shutdown hooks): the listener closes
+ * at once, and a request that still arrives on an open keep-alive connection is told 503 with
+ * `Connection: close`, while requests already running finish normally.
+ */
+@Injectable()
+export class HttpDrain implements OnModuleDestroy {
+  draining = false;
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  onModuleDestroy(): void {
+    this.draining = true;
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as import('node:http').Server | undefined;
+    // Nest closes the Fastify instance later, after the processor has drained; closing the
+    // listener now only stops new connections (Fastify ignores the second close).
+    if (server?.listening) server.close();
+  }
+}
+
+/**
+ * Nest's Fastify adapter, except that it does not answer a request twice. The request deadline
+ * (below) may already have answered 503 when a slow handler finishes; its late result is dropped
+ * instead of Fastify logging "Reply was already sent" for every such request.
+ */
+export class SingleReplyFastifyAdapter extends FastifyAdapter {
+  override reply(response: FastifyReply, body: unknown, statusCode?: number) {
+    if (response.sent) return response;
+    return super.reply(response, body, statusCode);
+  }
+}
+
+interface LifecycleDeps {
+  metrics: MetricsService;
+  drain: HttpDrain;
+  requestTimeoutMs: number;
+}
+
+const deadlines = new WeakMap<FastifyRequest, NodeJS.Timeout>();
+
+/**
+ * Per-request plumbing in Fastify hooks (cheaper than Nest interceptors, and they also see
+ * requests no route matched): the x-request-id header, the request deadline, one access-log
+ * line and the duration histogram.
+ */
+export function installHttpLifecycle(fastify: FastifyInstance, { metrics, drain, requestTimeoutMs }: LifecycleDeps): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    if (drain.draining) {
+      void reply
+        .code(503)
+        .header('connection', 'close')
+        .send({ statusCode: 503, code: 'SHUTTING_DOWN', detail: 'Server sedang dimatikan; kirim ulang ke instance lain' });
+      return;
+    }
+    // Bounded answer time: a request stuck behind a stalled database (or an exhausted pool) gets
+    // 503 instead of hanging. Its work is not cancelled and may still complete: for /beli the
+    // outcome is then found by repeating the request with the same ref_id.
+    const timer = setTimeout(() => {
+      if (reply.sent) return;
+      request.log.warn({ route: routeOf(request), timeoutMs: requestTimeoutMs }, 'request deadline reached; answered 503');
+      void reply.code(503).send({
+        statusCode: 503,
+        code: 'REQUEST_TIMEOUT',
+        detail: `Server tidak dapat menyelesaikan permintaan dalam ${requestTimeoutMs} ms (database lambat atau tidak dapat dihubungi); coba lagi, /beli aman diulang dengan ref_id yang sama`,
+      });
+    }, requestTimeoutMs);
+    deadlines.set(request, timer);
+    done();
+  });
+
+  const clearDeadline = (request: FastifyRequest) => {
+    const timer = deadlines.get(request);
+    if (timer) clearTimeout(timer);
+  };
+  fastify.addHook('onRequestAbort', (request, done) => {
+    clearDeadline(request);
+    done();
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    clearDeadline(request);
+    const route = routeOf(request);
+    const ms = reply.elapsedTime;
+    metrics.httpDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, ms / 1000);
+    // The path only: ids in it are not secrets and keys travel in headers, never in the URL.
+    request.log.info({ method: request.method, route, url: request.url, statusCode: reply.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    done();
+  });
+}
+
+/** The route pattern (`/status/:id`), so the metric's label set stays small; 'unmatched' for 404s. */
+function routeOf(request: FastifyRequest): string {
+  return request.routeOptions.url ?? 'unmatched';
+}

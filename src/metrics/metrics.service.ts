@@ -1,0 +1,150 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** What the queue looks like right now, read from the database at scrape time. */
+export interface QueueSnapshot {
+  pending: number;
+  oldestPendingAgeSeconds: number;
+  leaseExpired: number;
+}
+
+export type RetryReason = 'deadlock' | 'lock_wait_timeout';
+
+/**
+ * Every metric the service exports, in one place so an operator can read the list. Each app has
+ * its own registry (tests boot several apps in one process; prom-client's global registry would
+ * refuse the second set of names).
+ *
+ * Counters are per instance; the queue gauges describe the shared database, so every instance
+ * reports the same values (aggregate them with max(), not sum()).
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly httpDuration = new Histogram({
+    name: 'ppob_http_request_duration_seconds',
+    help: 'HTTP request duration by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly processed = new Counter({
+    name: 'ppob_transaksi_processed_total',
+    help: 'Transaksi this instance brought to a final status',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly leaseLost = new Counter({
+    name: 'ppob_transaksi_lease_lost_total',
+    help: 'Results not written because the row was no longer leased to this instance',
+    registers: [this.registry],
+  });
+
+  readonly providerErrors = new Counter({
+    name: 'ppob_provider_errors_total',
+    help: 'Provider calls that failed or timed out (the row is retried after a backoff)',
+    registers: [this.registry],
+  });
+
+  readonly claimDuration = new Histogram({
+    name: 'ppob_processor_claim_duration_seconds',
+    help: 'Duration of one claim transaction (SELECT ... FOR UPDATE SKIP LOCKED + UPDATE)',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+
+  readonly claimed = new Counter({
+    name: 'ppob_processor_claimed_total',
+    help: 'Rows claimed by this instance (first attempts and retries)',
+    registers: [this.registry],
+  });
+
+  readonly pickup = new Histogram({
+    name: 'ppob_transaksi_pickup_seconds',
+    help: 'Time from purchase to first claim, for rows this instance claimed',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly inFlight = new Gauge({
+    name: 'ppob_processor_in_flight',
+    help: 'Provider calls in progress on this instance',
+    registers: [this.registry],
+  });
+
+  readonly claimFailures = new Counter({
+    name: 'ppob_processor_claim_failures_total',
+    help: 'Claims that failed (database unreachable or erroring); the processor backs off',
+    registers: [this.registry],
+  });
+
+  readonly txRetries = new Counter({
+    name: 'ppob_db_transaction_retries_total',
+    help: 'Transactions rolled back and retried after a deadlock (1213) or lock-wait timeout (1205)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deadlocks = new Counter({
+    name: 'ppob_db_deadlocks_total',
+    help: 'Deadlocks (1213) reported by the database, whether or not the retry then succeeded',
+    registers: [this.registry],
+  });
+
+  private readonly databaseUp = this.gauge('ppob_database_up', '1 when the queue query of this scrape answered, 0 when the database did not');
+  private readonly pending = this.gauge('ppob_transaksi_pending', 'Transaksi waiting to be claimed (whole database)');
+  private readonly oldestPendingAge = this.gauge(
+    'ppob_transaksi_oldest_pending_age_seconds',
+    'Age of the oldest pending transaksi, 0 when none (whole database)',
+  );
+  private readonly leaseExpired = this.gauge(
+    'ppob_transaksi_lease_expired',
+    'Transaksi in proses whose lease ran out (their instance died or stalled); any instance retries them',
+  );
+  private queueSampler?: () => Promise<QueueSnapshot>;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    // Series that exist from the start, so rate() and alerts work before the first event.
+    for (const reason of ['deadlock', 'lock_wait_timeout'] as const) this.txRetries.inc({ reason }, 0);
+    for (const status of ['sukses', 'gagal'] as const) this.processed.inc({ status }, 0);
+  }
+
+  /** The transaksi module provides the query; the metrics module knows nothing about tables. */
+  setQueueSampler(sampler: () => Promise<QueueSnapshot>): void {
+    this.queueSampler = sampler;
+  }
+
+  /**
+   * The Prometheus text. The queue gauges are read from the database first, once per scrape,
+   * bounded by the sampler's own timeout; when it fails they are NaN and ppob_database_up is 0.
+   */
+  async render(): Promise<string> {
+    const sample = await this.sample();
+    this.databaseUp.set(sample ? 1 : 0);
+    this.pending.set(sample?.pending ?? Number.NaN);
+    this.oldestPendingAge.set(sample?.oldestPendingAgeSeconds ?? Number.NaN);
+    this.leaseExpired.set(sample?.leaseExpired ?? Number.NaN);
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private async sample(): Promise<QueueSnapshot | null> {
+    if (!this.queueSampler) return null;
+    try {
+      return await this.queueSampler();
+    } catch {
+      return null;
+    }
+  }
+
+  private gauge(name: string, help: string): Gauge {
+    return new Gauge({ name, help, registers: [this.registry] });
+  }
+}
