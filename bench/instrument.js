@@ -12,6 +12,7 @@
  *   'query-counts'           -> { queryCounts: { shape: count } }  (counts since start)
  *   'profile-start'          -> { profiling: true }
  *   { profileStop: <file> }  -> { profileWritten: <file> }
+ *   'memory'                 -> { memory: process.memoryUsage() and V8 heap spaces }
  * bench/profile-route.js drives it.
  */
 const { writeFileSync } = require('node:fs');
@@ -45,7 +46,12 @@ let session = null;
 
 if (process.send) {
   process.on('message', (msg) => {
-    if (msg === 'query-counts') {
+    if (msg === 'memory') {
+      const spaces = require('node:v8')
+        .getHeapSpaceStatistics()
+        .map((sp) => ({ space: sp.space_name, sizeMB: +(sp.space_size / 2 ** 20).toFixed(1), usedMB: +(sp.space_used_size / 2 ** 20).toFixed(1) }));
+      process.send({ memory: { ...process.memoryUsage(), spaces } });
+    } else if (msg === 'query-counts') {
       process.send({ queryCounts: Object.fromEntries(counts) });
     } else if (msg === 'profile-start') {
       session = new inspector.Session();

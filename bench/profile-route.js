@@ -49,6 +49,16 @@ const snapshot = (instance) => ask(instance, 'query-counts', 'queryCounts');
 const profileStart = (instance) => ask(instance, 'profile-start', 'profiling');
 const profileStop = (instance, file) => ask(instance, { profileStop: file }, 'profileWritten');
 
+async function printMemory(instance) {
+  const m = await ask(instance, 'memory', 'memory');
+  const status = lib.readProcStatus(instance.pid);
+  const MB = (b) => (b / 2 ** 20).toFixed(0);
+  console.log(
+    `\nmemory: VmRSS ${MB(status.rss)} MB, VmHWM ${MB(status.hwm)} MB; V8 heap ${MB(m.heapUsed)} used of ${MB(m.heapTotal)} MB, external ${MB(m.external)} MB (array buffers ${MB(m.arrayBuffers)} MB)`,
+  );
+  console.log('  V8 spaces (size/used MB): ' + m.spaces.filter((s) => s.sizeMB > 0.5).map((s) => `${s.space} ${s.sizeMB}/${s.usedMB}`).join(', '));
+}
+
 function diffCounts(after, before) {
   const out = {};
   for (const [k, v] of Object.entries(after)) if (v - (before[k] ?? 0) > 0) out[k] = v - (before[k] ?? 0);
@@ -125,6 +135,7 @@ async function main() {
       console.log(`${side.name} ${route}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}; CPU ${(cpu / r.requests.total).toFixed(3)} ms/req`);
       printCounts(diffCounts(after, before), r.requests.total);
     }
+    await printMemory(inst);
     await inst.stop();
     inst = null;
     console.log('\n' + summarise(profFile, 35));
