@@ -33,6 +33,10 @@ function processorEnv(cfg, dbUrl) {
     DATABASE_URL: dbUrl,
     PROCESSOR_ENABLED: 'true',
     PPOB_SIM_DELAY_MS: '0',
+    // The released rows were not bought on these instances, so nothing wakes them: each finds the
+    // backlog on its idle poll. At the default 1 s the second instance could join up to a second
+    // after the first, a large share of a 2-3 s drain; 50 ms puts both to work together.
+    PROCESSOR_INTERVAL_MS: process.env.PROCESSOR_INTERVAL_MS ?? '50',
     ...(cfg.concurrency ? { PROCESSOR_CONCURRENCY: cfg.concurrency } : {}),
     ...(cfg.batchSize ? { PROCESSOR_BATCH_SIZE: cfg.batchSize } : {}),
     ...(cfg.poolSize ? { DATABASE_POOL_SIZE: cfg.poolSize } : {}),
