@@ -77,6 +77,13 @@ const DRAIN_TIMEOUT_MS = LEASE_MS * (MAX_ATTEMPTS + 1) + 30_000;
  * goes on after the last one (recovery under load).
  */
 const FAULT_AT_PROGRESS = [0.1, 0.3, 0.5, 0.7];
+/**
+ * Purchases start no faster than this (they may fall behind during a fault and catch up after),
+ * so the load lasts about a minute however fast the app is: long enough for the four faults,
+ * their gaps, and recovery under load after the last one. Unpaced, a faster build finished the
+ * load before the fourth fault could start.
+ */
+const LOAD_RATE_PER_S = 80;
 const FAULT_GAP_MS = 5_000;
 const DB_PAUSE_MS = 10_000;
 const DB_DOWN_MS = 3_000;
@@ -373,7 +380,9 @@ describe('chaos: three instances on a private MariaDB under load and faults', ()
     const faultRun = faultSchedule(() => stopFaults).catch((err) => {
       faultError = err;
     });
-    results = await mapLimit(purchases, CLIENT_IN_FLIGHT, async (purchase) => {
+    results = await mapLimit(purchases, CLIENT_IN_FLIGHT, async (purchase, i) => {
+      const startAt = loadStart + (i * 1000) / LOAD_RATE_PER_S;
+      if (Date.now() < startAt) await sleep(startAt - Date.now());
       const result = await purchaseUntilDefinite(recorder, purchase, {
         apiKey: apiKeys[purchase.user],
         targets: rotation,
