@@ -137,6 +137,23 @@ describeEachEngine('ref_id idempotency', (t) => {
     expect(await transaksiWithRef(user, 'x')).toEqual([{ id: ok.json().id, produk_id: 1 }]);
   });
 
+  it('answers a repeated ref_id with the original purchase even when the saldo no longer covers another', async () => {
+    const user = await registerUser(t.app, { saldo: 12_000 });
+    const first = await beli(t.app, user.apiKey, { produk_id: 1, nomor_tujuan: SUKSES, ref_id: 'last-rupiah' });
+    expect(first.statusCode).toBe(200);
+    expect(first.json().saldo).toBe(0);
+
+    const again = await beli(t.app, user.apiKey, { produk_id: 1, nomor_tujuan: SUKSES, ref_id: 'last-rupiah' });
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ id: first.json().id, ref_id: 'last-rupiah', harga: 12_000, saldo: 0 });
+    // The same ref_id with a different body is still a conflict, not "saldo tidak cukup".
+    const other = await beli(t.app, user.apiKey, { produk_id: 1, nomor_tujuan: GAGAL, ref_id: 'last-rupiah' });
+    expect(other.statusCode).toBe(409);
+    expect(other.json().code).toBe('REF_ID_CONFLICT');
+    expect(await transaksiWithRef(user, 'last-rupiah')).toHaveLength(1);
+    expect(await saldoOf(t.app, user.apiKey)).toBe(0);
+  });
+
   it('keeps every ledger equal to its saldo and executes nothing twice', async () => {
     await waitForIdle(t.dataSource);
     for (const check of await checkLedger(t.dataSource)) {
