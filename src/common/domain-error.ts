@@ -18,6 +18,7 @@ export const ERROR_STATUS = {
   INTERNAL_ERROR: 500,
   DATABASE_UNAVAILABLE: 503,
   REQUEST_TIMEOUT: 503,
+  SHUTTING_DOWN: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isConnectionError } from './database-errors';
 import { DomainError, ERROR_STATUS, ErrorCode, FieldError } from './domain-error';
 
-interface ErrorBody {
+export interface ErrorBody {
   statusCode: number;
   code: string;
   detail: string;
@@ -18,6 +18,16 @@ const CODE_FOR_STATUS: Record<number, ErrorCode> = {
   415: 'UNSUPPORTED_MEDIA_TYPE',
   503: 'DATABASE_UNAVAILABLE',
 };
+
+/**
+ * The body for a domain error. Also used where an answer is sent outside Nest's pipeline (the
+ * Fastify hooks' 503s, /health), so every error body has the same shape and status mapping.
+ */
+export function errorBody(error: DomainError): ErrorBody {
+  const body: ErrorBody = { statusCode: ERROR_STATUS[error.code], code: error.code, detail: error.detail };
+  if (error.errors) body.errors = error.errors;
+  return body;
+}
 
 /** Fastify's own errors (body parsing, limits) carry `statusCode` and an FST_ERR_* code. */
 interface FastifyErrorLike {
@@ -52,11 +62,7 @@ export class HttpErrorFilter implements ExceptionFilter {
   }
 
   toBody(exception: unknown): ErrorBody {
-    if (exception instanceof DomainError) {
-      const body: ErrorBody = { statusCode: ERROR_STATUS[exception.code], code: exception.code, detail: exception.detail };
-      if (exception.errors) body.errors = exception.errors;
-      return body;
-    }
+    if (exception instanceof DomainError) return errorBody(exception);
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();

@@ -4,6 +4,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { appConfig, AppConfig } from '../config/app.config';
 import { Public } from '../common/auth.decorators';
+import { DomainError } from '../common/domain-error';
+import { errorBody } from '../common/http-error.filter';
 import type { FastifyReply } from 'fastify';
 import { withTimeout } from '../common/timeout';
 
@@ -19,10 +21,10 @@ class HealthResponseDto {
 
 class HealthDownDto {
   @ApiProperty({ example: 503 })
-  statusCode!: 503;
+  statusCode!: number;
 
   @ApiProperty({ example: 'DATABASE_UNAVAILABLE' })
-  code!: 'DATABASE_UNAVAILABLE';
+  code!: string;
 
   @ApiProperty({ example: 'Database tidak dapat dihubungi' })
   detail!: string;
@@ -58,8 +60,9 @@ export class HealthController {
     } catch {
       // The usual error body (statusCode, code, detail) plus the same two fields as the 200, so
       // a load balancer or a person reading it sees which part is down.
-      void reply.status(503);
-      return { statusCode: 503, code: 'DATABASE_UNAVAILABLE', detail: 'Database tidak dapat dihubungi', status: 'error', db: 'down' };
+      const body = errorBody(new DomainError('DATABASE_UNAVAILABLE', 'Database tidak dapat dihubungi'));
+      void reply.status(body.statusCode);
+      return { ...body, status: 'error', db: 'down' };
     }
     return { status: 'ok', db: 'up' };
   }

@@ -4,6 +4,8 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../common/domain-error';
+import { errorBody } from '../common/http-error.filter';
 import type { MetricsService } from '../metrics/metrics.service';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -104,10 +106,8 @@ export function installHttpLifecycle(fastify: FastifyInstance, { metrics, drain,
     reply.raw.once('close', () => finished(request));
     void reply.header('x-request-id', request.id);
     if (drain.draining) {
-      void reply
-        .code(503)
-        .header('connection', 'close')
-        .send({ statusCode: 503, code: 'SHUTTING_DOWN', detail: 'Server sedang dimatikan; kirim ulang ke instance lain' });
+      const body = errorBody(new DomainError('SHUTTING_DOWN', 'Server sedang dimatikan; kirim ulang ke instance lain'));
+      void reply.code(body.statusCode).header('connection', 'close').send(body);
       return;
     }
     // Bounded answer time: a request stuck behind a stalled database (or an exhausted pool) gets
@@ -116,11 +116,13 @@ export function installHttpLifecycle(fastify: FastifyInstance, { metrics, drain,
     const timer = setTimeout(() => {
       if (reply.sent) return;
       request.log.warn({ route: routeOf(request), timeoutMs: requestTimeoutMs }, 'request deadline reached; answered 503');
-      void reply.code(503).send({
-        statusCode: 503,
-        code: 'REQUEST_TIMEOUT',
-        detail: `Server tidak dapat menyelesaikan permintaan dalam ${requestTimeoutMs} ms (database lambat atau tidak dapat dihubungi); coba lagi, /beli aman diulang dengan ref_id yang sama`,
-      });
+      const body = errorBody(
+        new DomainError(
+          'REQUEST_TIMEOUT',
+          `Server tidak dapat menyelesaikan permintaan dalam ${requestTimeoutMs} ms (database lambat atau tidak dapat dihubungi); coba lagi, /beli aman diulang dengan ref_id yang sama`,
+        ),
+      );
+      void reply.code(body.statusCode).send(body);
     }, requestTimeoutMs);
     deadlines.set(request, timer);
     done();
