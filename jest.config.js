@@ -12,9 +12,6 @@ module.exports = {
     // Type checking happens in `pretest` (tsc); here ts-jest only transpiles.
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { allowJs: true, isolatedModules: true }, diagnostics: false }],
   },
-  // content-disposition 3 (used by @fastify/static, which serves /docs) is ESM-only. Node 20.19+
-  // loads it through require(esm), Jest's module loader does not, so Jest transpiles it.
-  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 30_000,
   maxWorkers: 2,

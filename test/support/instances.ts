@@ -62,7 +62,7 @@ export interface StartOptions extends SpawnOptions {
 /** Fails at once, with the fix in the message, when the app has not been built. */
 export function assertBuilt(): void {
   if (!existsSync(MAIN_JS)) {
-    throw new Error(`${MAIN_JS} is missing: build the app first (\`npx nest build\`; \`npm test\` does it in pretest)`);
+    throw new Error(`${MAIN_JS} is missing: build the app first (\`npm run build\`; \`npm test\` does it in pretest)`);
   }
 }
 
