@@ -16,7 +16,14 @@ const { join } = require('node:path');
 const runtime = require('./support/node-runtime');
 
 const JEST_MIN = '24.9.0';
-const SUPPORTED_MIN = '20.19.0';
+
+/** package.json's engines: the Nodes whose require(esm) loads NestJS 12 without a flag. */
+function supported(version) {
+  const major = Number(version.split('.')[0]);
+  if (major === 20) return runtime.atLeast(version, '20.19.0');
+  if (major === 22) return runtime.atLeast(version, '22.12.0');
+  return major >= 23;
+}
 
 function say(line) {
   process.stdout.write(`[ppob tests] ${line}\n`);
@@ -24,8 +31,8 @@ function say(line) {
 
 function main() {
   const current = process.version.slice(1);
-  if (!runtime.atLeast(current, SUPPORTED_MIN)) {
-    say(`Node ${current} is not supported: this project needs Node ${SUPPORTED_MIN} or newer (22 or 24 LTS recommended)`);
+  if (!supported(current)) {
+    say(`Node ${current} is not supported: use Node 22 or 24 LTS (at least 20.19 or 22.12)`);
     return 1;
   }
   let node = runtime.currentNode();
