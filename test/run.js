@@ -13,17 +13,11 @@
  */
 const { spawn } = require('node:child_process');
 const { join } = require('node:path');
+const { satisfies } = require('semver');
 const runtime = require('./support/node-runtime');
+const { engines } = require('../package.json');
 
 const JEST_MIN = '24.9.0';
-
-/** package.json's engines: the Nodes whose require(esm) loads NestJS 12 without a flag. */
-function supported(version) {
-  const major = Number(version.split('.')[0]);
-  if (major === 20) return runtime.atLeast(version, '20.19.0');
-  if (major === 22) return runtime.atLeast(version, '22.12.0');
-  return major >= 23;
-}
 
 function say(line) {
   process.stdout.write(`[ppob tests] ${line}\n`);
@@ -31,8 +25,8 @@ function say(line) {
 
 function main() {
   const current = process.version.slice(1);
-  if (!supported(current)) {
-    say(`Node ${current} is not supported: use Node 22 or 24 LTS (at least 20.19 or 22.12)`);
+  if (!satisfies(current, engines.node)) {
+    say(`Node ${current} is not supported (package.json engines: ${engines.node}): use Node 22 or 24 LTS`);
     return 1;
   }
   let node = runtime.currentNode();
