@@ -33,9 +33,11 @@ export class SimulatedPpobProvider extends PpobProvider {
 
     const { delayMinMs, delayMaxMs } = this.config.ppobSim;
     const delayMs = delayMinMs === delayMaxMs ? delayMinMs : randomInt(delayMinMs, delayMaxMs + 1);
-    // An aborted call rejects here and executes nothing: the caller gave up waiting.
-    if (delayMs > 0) await sleep(delayMs, undefined, { signal });
-    signal?.throwIfAborted();
+    // An aborted call rejects here and executes nothing: the caller gave up waiting. With
+    // PPOB_SIM_IGNORE_ABORT it runs on, like a request an upstream has already received.
+    const { ignoreAbort } = this.config.ppobSim;
+    if (delayMs > 0) await sleep(delayMs, undefined, ignoreAbort ? {} : { signal });
+    if (!ignoreAbort) signal?.throwIfAborted();
 
     if (request.nomorTujuan === SANDBOX_NUMBERS.UPSTREAM_ERROR) {
       throw new PpobUnavailableError('Simulated upstream timeout');

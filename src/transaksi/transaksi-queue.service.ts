@@ -6,6 +6,7 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { claimTransaksi } from '../database/transaksi-claim';
 import { dbTime } from '../database/raw-sql';
 import { sqlDateTime } from '../database/sql-time';
+import { AppClock } from '../common/app-clock';
 import { withTimeout } from '../common/timeout';
 import { MetricsService, QueueSnapshot } from '../metrics/metrics.service';
 import { PpobResult } from '../ppob/ppob.provider';
@@ -43,6 +44,7 @@ export class TransaksiQueueService implements OnModuleInit {
     private readonly ledger: LedgerService,
     private readonly tx: TransactionRunner,
     private readonly metrics: MetricsService,
+    private readonly clock: AppClock,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {
     this.instanceId = config.processor.instanceId;
@@ -56,7 +58,7 @@ export class TransaksiQueueService implements OnModuleInit {
    * The queue as the metrics show it. Each query walks one index: (status, id) for the pending
    * count and the oldest pending row, (status, locked_until) for expired leases.
    */
-  async snapshot(now = new Date()): Promise<QueueSnapshot> {
+  async snapshot(now = this.clock.now()): Promise<QueueSnapshot> {
     const [pending] = await this.transaksi.query("SELECT COUNT(*) AS n FROM transaksi WHERE status = 'pending'");
     const oldest = await this.transaksi.query("SELECT waktu FROM transaksi WHERE status = 'pending' ORDER BY id LIMIT 1");
     const [expired] = await this.transaksi.query("SELECT COUNT(*) AS n FROM transaksi WHERE status = 'proses' AND locked_until < ?", [
@@ -71,7 +73,7 @@ export class TransaksiQueueService implements OnModuleInit {
   }
 
   claim(limit: number): Promise<Transaksi[]> {
-    return claimTransaksi(this.tx, { instanceId: this.instanceId, limit, leaseMs: this.config.processor.leaseMs, now: new Date() });
+    return claimTransaksi(this.tx, { instanceId: this.instanceId, limit, leaseMs: this.config.processor.leaseMs, now: this.clock.now() });
   }
 
   /**
@@ -172,7 +174,7 @@ export class TransaksiQueueService implements OnModuleInit {
       manager
         .createQueryBuilder()
         .update(Transaksi)
-        .set({ lockedUntil: new Date(Date.now() + retryInMs), hasilEksekusi: reason.slice(0, 500), updatedAt: new Date() })
+        .set({ lockedUntil: new Date(this.clock.now().getTime() + retryInMs), hasilEksekusi: reason.slice(0, 500), updatedAt: new Date() })
         .where("id = :id AND locked_by = :me AND status = 'proses'", { id: row.id, me: this.instanceId })
         .execute(),
     );

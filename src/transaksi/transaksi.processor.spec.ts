@@ -426,6 +426,18 @@ describe('TransaksiProcessor', () => {
       expect(queue.row(1).status).toBe('proses');
     });
 
+    it('bounds the status inquiry: an upstream that never answers it does not hold the row forever (item 8)', async () => {
+      createSut({ PROCESSOR_LEASE_MS: '1000' });
+      provider.inquire = () => new Promise(() => undefined);
+      queue.add(1, { attempts: 3 });
+      sut.onApplicationBootstrap();
+      await settle();
+      expect(sut.activeCount).toBe(1);
+      await waitFor(() => sut.activeCount === 0, 'the row to leave the processor', 3_000);
+      expect(queue.finalized).toEqual([]);
+      expect(queue.row(1).status).toBe('proses');
+    });
+
     it('still calls the provider on the last allowed attempt', async () => {
       queue.add(1, { attempts: 2 });
       sut.onApplicationBootstrap();
