@@ -117,11 +117,13 @@ describe.each(ENGINES)('processing core on %s', (engine) => {
       it('never shows the saldo of a debit that is then rolled back', async () => {
         const user = await registerUser(t.app, { saldo: 50_000 });
         const tx = t.app.get(TransactionRunner);
-        let read: Promise<number> | undefined;
+        // The read is another request: started from outside the transaction's async context.
+        let startRead!: () => void;
+        const read = new Promise<void>((resolve) => (startRead = resolve)).then(() => saldoOf(t.app, user.apiKey));
         await expect(
           tx.run(async (manager) => {
             await manager.query('UPDATE users SET saldo = 10000 WHERE email = ?', [user.email]);
-            read = saldoOf(t.app, user.apiKey);
+            startRead();
             await sleep(200);
             throw new Error('the debit is rolled back');
           }),
