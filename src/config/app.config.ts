@@ -84,9 +84,11 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
       authTtlMs: reader.int('AUTH_CACHE_TTL_MS', 500, 0, 1_000),
       produkTtlMs: reader.int('PRODUK_CACHE_TTL_MS', 500, 0, 1_000),
     },
-    // Demo convenience from the original service: a new user may name a starting saldo.
-    // Never in production unless the operator explicitly opts in.
-    allowRegisterSaldo: reader.bool('ALLOW_REGISTER_SALDO', nodeEnv !== 'production'),
+    // Demo convenience from the original service: a new user may name a starting saldo. Off
+    // unless asked for, whatever NODE_ENV says: a server started with `npm start` and exposed
+    // must not hand out money to anonymous /register calls. Only the simulated provider exists,
+    // so saldo given this way cannot buy anything real; a real supplier adapter must refuse it.
+    allowRegisterSaldo: reader.bool('ALLOW_REGISTER_SALDO', false),
     database,
     processor: {
       enabled: reader.bool('PROCESSOR_ENABLED', true),

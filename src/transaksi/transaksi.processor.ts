@@ -3,6 +3,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { withTimeout } from '../common/timeout';
 import { appConfig, AppConfig } from '../config/app.config';
+import { requestDeadlines } from '../http/request-deadline';
 import { MetricsService } from '../metrics/metrics.service';
 import { PpobProvider, PpobResult, PpobUnavailableError } from '../ppob/ppob.provider';
 import { TransaksiQueueService } from './transaksi-queue.service';
@@ -69,7 +70,8 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
       this.tickAgain = true;
       return;
     }
-    this.currentTick = this.tick();
+    // Outside the request that woke it: a purchase's deadline must not cancel the processor's work.
+    this.currentTick = requestDeadlines.detached(() => this.tick());
   }
 
   /** Runs ticks until there is nothing more to claim; resolves when claiming is done (not the rows). */

@@ -50,28 +50,27 @@ export class TransaksiService {
         // transaksi first takes a shared lock on the same row through the foreign key, and two
         // shared holders that both upgrade deadlock). A concurrent duplicate ref_id then fails
         // on the unique index below and the whole transaction, debit included, rolls back.
-        const saldo = await this.ledger.changeSaldo(manager, user.id, -produk.harga);
+        let id = 0;
+        const saldo = await this.ledger.apply(manager, {
+          userId: user.id,
+          jumlah: -produk.harga,
+          jenis: 'debit',
+          // Inserted between the debit and its ledger row, which points to it.
+          transaksiId: async () => {
+            const now = sqlDateTime(new Date());
+            ({ insertId: id } = await execute(
+              manager,
+              `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, attempts, waktu, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
+              [user.id, produk.id, refId, dto.nomor_tujuan, produk.nominal, produk.harga, now, now],
+            ));
+            return id;
+          },
+          keterangan: `Pembelian ${produk.nama} ke ${dto.nomor_tujuan}`,
+        });
         if (saldo === null) {
           throw new DomainError('INSUFFICIENT_SALDO', `Saldo tidak cukup: harga ${produk.nama} Rp${produk.harga}`);
         }
-        const now = sqlDateTime(new Date());
-        const { insertId: id } = await execute(
-          manager,
-          `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, attempts, waktu, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
-          [user.id, produk.id, refId, dto.nomor_tujuan, produk.nominal, produk.harga, now, now],
-        );
-        await this.ledger.record(
-          manager,
-          {
-            userId: user.id,
-            jumlah: -produk.harga,
-            jenis: 'debit',
-            transaksiId: id,
-            keterangan: `Pembelian ${produk.nama} ke ${dto.nomor_tujuan}`,
-          },
-          saldo,
-        );
         return { id, saldo };
       });
     } catch (err) {
