@@ -85,6 +85,14 @@ export class TransactionRunner {
   }
 
   /**
+   * Reads outside any transaction (MySQL: any pooled connection; SQLite: the shared one, after
+   * the open transaction has ended, see installSqliteReadGate).
+   */
+  read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return work(this.dataSource.manager);
+  }
+
+  /**
    * One self-contained statement that needs no transaction of its own (MySQL autocommits it, one
    * round trip instead of BEGIN/statement/COMMIT). On SQLite it still waits its turn in the
    * write queue, so it never lands inside another caller's open transaction.
