@@ -1,11 +1,22 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, FindOptionsWhere, LessThan, Repository } from 'typeorm';
 import { dbTime, execute } from '../database/raw-sql';
 import { sqlDateTime } from '../database/sql-time';
 import { Dialect, TransactionRunner } from '../database/transaction-runner';
 import { LedgerService } from '../users/ledger.service';
-import { Transaksi } from './transaksi.entity';
+import { Transaksi, TransaksiStatus } from './transaksi.entity';
 import { TRANSAKSI_COLUMNS, transaksiFromRow, TransaksiRow } from './transaksi.mapper';
+
+/** A new purchase, as /beli inserts it. */
+export interface NewTransaksi {
+  userId: number;
+  produkId: number;
+  refId: string;
+  nomorTujuan: string;
+  nominal: number;
+  harga: number;
+}
 
 /** A final status to write for a row this instance holds. */
 export interface Settlement {
@@ -27,8 +38,8 @@ export interface QueueCounts {
 }
 
 /**
- * Every statement the processor runs on the transaksi table, for both dialects; the processor
- * and the queue service only call these intent-named methods. Each change after the claim is
+ * Every statement on the transaksi table, for both dialects: /beli's insert and the owner-scoped
+ * reads, and everything the processor does; services only call these intent-named methods. Each change after the claim is
  * fenced on (id, locked_by = the instance, status = 'proses'), so an instance that lost its lease
  * writes nothing.
  *
@@ -41,10 +52,41 @@ export class TransaksiRepository {
   private readonly sql: DialectSql;
 
   constructor(
+    @InjectRepository(Transaksi) private readonly transaksi: Repository<Transaksi>,
     private readonly tx: TransactionRunner,
     private readonly ledger: LedgerService,
   ) {
     this.sql = DIALECT_SQL[tx.dialect];
+  }
+
+  /** Inserts a `pending` purchase inside `manager`'s transaction (see TransaksiService.beli); returns its id. */
+  async insertPending(manager: EntityManager, trx: NewTransaksi): Promise<number> {
+    const now = sqlDateTime(new Date());
+    const { insertId } = await execute(
+      manager,
+      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, attempts, waktu, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
+      [trx.userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, now, now],
+    );
+    return insertId;
+  }
+
+  /** One of the user's transaksi, or null (another user's id is the same as a missing one). */
+  async findForUser(userId: number, id: number): Promise<Transaksi | null> {
+    const [row]: TransaksiRow[] = await this.transaksi.query(`SELECT ${TRANSAKSI_COLUMNS} FROM transaksi WHERE id = ? AND user_id = ?`, [id, userId]);
+    return row ? transaksiFromRow(row) : null;
+  }
+
+  findByRef(userId: number, refId: string): Promise<Transaksi | null> {
+    return this.transaksi.findOne({ where: { userId, refId } });
+  }
+
+  /** The user's transaksi, newest first. */
+  listForUser(userId: number, limit: number, beforeId?: number, status?: TransaksiStatus): Promise<Transaksi[]> {
+    const where: FindOptionsWhere<Transaksi> = { userId };
+    if (beforeId) where.id = LessThan(beforeId);
+    if (status) where.status = status;
+    return this.transaksi.find({ where, order: { id: 'DESC' }, take: limit });
   }
 
   /**
