@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, FindOptionsWhere, LessThan, Repository } from 'typeorm';
+import { AppClock } from '../common/app-clock';
 import { dbTime, execute } from '../database/raw-sql';
 import { sqlDateTime } from '../database/sql-time';
 import { Dialect, TransactionRunner } from '../database/transaction-runner';
@@ -55,13 +56,14 @@ export class TransaksiRepository {
     @InjectRepository(Transaksi) private readonly transaksi: Repository<Transaksi>,
     private readonly tx: TransactionRunner,
     private readonly ledger: LedgerService,
+    private readonly clock: AppClock,
   ) {
     this.sql = DIALECT_SQL[tx.dialect];
   }
 
   /** Inserts a `pending` purchase inside `manager`'s transaction (see TransaksiService.beli); returns its id. */
   async insertPending(manager: EntityManager, trx: NewTransaksi): Promise<number> {
-    const now = sqlDateTime(new Date());
+    const now = sqlDateTime(this.clock.now());
     const { insertId } = await execute(
       manager,
       `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, attempts, waktu, updated_at)
@@ -124,7 +126,7 @@ export class TransaksiRepository {
         rows.push(...pending);
       }
       if (rows.length === 0) return [];
-      const now = new Date();
+      const now = this.clock.now();
       await manager.query(
         `UPDATE transaksi SET status = 'proses', locked_by = ?, locked_until = ${this.sql.nowPlus}, attempts = attempts + 1, updated_at = ?
          WHERE id IN (${marks(rows)})`,
@@ -153,7 +155,7 @@ export class TransaksiRepository {
            ORDER BY id LIMIT ?
          )
          RETURNING ${TRANSAKSI_COLUMNS}`,
-        [instanceId, this.sql.interval(leaseMs), sqlDateTime(new Date()), ...exclude, limit],
+        [instanceId, this.sql.interval(leaseMs), sqlDateTime(this.clock.now()), ...exclude, limit],
       );
       return rows.map((row) => transaksiFromRow({ ...row, locked_until: null })).sort((a, b) => a.id - b.id);
     });
@@ -203,7 +205,7 @@ export class TransaksiRepository {
         `UPDATE transaksi SET status = CASE id ${statusCase} END, hasil_eksekusi = CASE id ${statusCase} END,
            locked_by = NULL, locked_until = NULL, updated_at = ?
          WHERE id IN (${marks(writes)}) AND locked_by = ? AND status = 'proses'`,
-        [...params, sqlDateTime(new Date()), ...writes.map((w) => w.row.id), instanceId],
+        [...params, sqlDateTime(this.clock.now()), ...writes.map((w) => w.row.id), instanceId],
       );
       const refunds = writes.filter((w) => w.refund).sort((a, b) => a.row.userId - b.row.userId || a.row.id - b.row.id);
       for (const { row } of refunds) {
@@ -218,18 +220,18 @@ export class TransaksiRepository {
    * any instance may claim it again as an expired lease (same idempotency key).
    */
   async postpone(instanceId: string, id: number, retryInMs: number, hasil: string): Promise<boolean> {
-    return this.fencedUpdate(`locked_until = ${this.sql.nowPlus}, hasil_eksekusi = ?, updated_at = ?`, [this.sql.interval(retryInMs), hasil.slice(0, 500), sqlDateTime(new Date())], instanceId, [id]);
+    return this.fencedUpdate(`locked_until = ${this.sql.nowPlus}, hasil_eksekusi = ?, updated_at = ?`, [this.sql.interval(retryInMs), hasil.slice(0, 500), sqlDateTime(this.clock.now())], instanceId, [id]);
   }
 
   /** Cannot be settled by the processor: stays `proses`, no lease, never claimed again; an operator decides. */
   async markNeedsOperator(instanceId: string, id: number, hasil: string): Promise<boolean> {
-    return this.fencedUpdate('perlu_operator = 1, locked_by = NULL, locked_until = NULL, hasil_eksekusi = ?, updated_at = ?', [hasil.slice(0, 500), sqlDateTime(new Date())], instanceId, [id]);
+    return this.fencedUpdate('perlu_operator = 1, locked_by = NULL, locked_until = NULL, hasil_eksekusi = ?, updated_at = ?', [hasil.slice(0, 500), sqlDateTime(this.clock.now())], instanceId, [id]);
   }
 
   /** Hands claimed rows that were never started back to `pending` (shutdown), attempt uncounted. */
   async release(instanceId: string, ids: readonly number[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.fencedUpdate("status = 'pending', locked_by = NULL, locked_until = NULL, attempts = attempts - 1, updated_at = ?", [sqlDateTime(new Date())], instanceId, ids);
+    await this.fencedUpdate("status = 'pending', locked_by = NULL, locked_until = NULL, attempts = attempts - 1, updated_at = ?", [sqlDateTime(this.clock.now())], instanceId, ids);
   }
 
   /** The queue as the metrics show it; each count walks one index. */
