@@ -4,12 +4,17 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { isDeadlock, isRetryableTransactionError } from '../common/database-errors';
-import { requestDeadlines } from '../http/request-deadline';
+import type { RequestDeadline } from '../http/request-deadline';
 import { MetricsService } from '../metrics/metrics.service';
 
 const MAX_TX_ATTEMPTS = 5;
 
 export type Dialect = 'mysql' | 'sqlite';
+
+export interface RunOptions {
+  isolation?: 'READ COMMITTED';
+  deadline?: RequestDeadline;
+}
 
 /**
  * Runs every write of the service in a database transaction.
@@ -29,8 +34,9 @@ export type Dialect = 'mysql' | 'sqlite';
  * by an AsyncLocalStorage token set around it. better-sqlite3 runs each statement synchronously,
  * so a read that starts between transactions sees committed data only.
  *
- * Inside an HTTP request, a transaction neither starts nor commits once the request deadline has
- * answered 503 (see RequestDeadline): the work is rolled back, so the 503 committed nothing.
+ * Given a request's deadline (every write a route makes passes one), a transaction neither starts
+ * nor commits once that deadline has answered 503 (see RequestDeadline): the work is rolled back,
+ * so the 503 committed nothing.
  */
 @Injectable()
 export class TransactionRunner {
@@ -48,8 +54,9 @@ export class TransactionRunner {
     if (this.dialect === 'sqlite') this.installSqliteReadGate();
   }
 
-  run<T>(work: (manager: EntityManager) => Promise<T>, isolation?: 'READ COMMITTED'): Promise<T> {
-    return withDeadline(work, (gated) => {
+  run<T>(work: (manager: EntityManager) => Promise<T>, options: 'READ COMMITTED' | RunOptions = {}): Promise<T> {
+    const { isolation, deadline } = typeof options === 'string' ? { isolation: options, deadline: undefined } : options;
+    return withDeadline(work, deadline, (gated) => {
       if (this.dialect === 'sqlite') {
         const result = this.sqliteTail.then(() => this.runSqlite(gated));
         this.sqliteTail = result.catch(() => undefined);
@@ -121,15 +128,15 @@ export class TransactionRunner {
 }
 
 /**
- * Inside a request: refuses to start once the deadline has answered, and checks again just before
+ * With a request's deadline: refuses to start once it has answered, and checks again just before
  * COMMIT (throwing there rolls the transaction back). From then until the transaction has ended
  * (a deadlock retry included) the deadline holds its 503.
  */
 function withDeadline<T>(
   work: (manager: EntityManager) => Promise<T>,
+  deadline: RequestDeadline | undefined,
   execute: (work: (manager: EntityManager) => Promise<T>) => Promise<T>,
 ): Promise<T> {
-  const deadline = requestDeadlines.current();
   if (!deadline) return execute(work);
   let committing = false;
   const gated = async (manager: EntityManager) => {

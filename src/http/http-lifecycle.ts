@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error';
 import { errorBody } from '../common/http-error.filter';
 import type { MetricsService } from '../metrics/metrics.service';
-import { RequestDeadline, requestDeadlines } from './request-deadline';
+import { attachDeadline, RequestDeadline } from './request-deadline';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -87,7 +87,6 @@ interface LifecycleDeps {
 }
 
 const deadlineTimers = new WeakMap<FastifyRequest, NodeJS.Timeout>();
-const deadlines = new WeakMap<FastifyRequest, RequestDeadline>();
 
 /**
  * Per-request plumbing in Fastify hooks (cheaper than Nest interceptors, and they also see
@@ -117,13 +116,13 @@ export function installHttpLifecycle(fastify: FastifyInstance, { metrics, drain,
     // refuse to start or commit after it (RequestDeadline). A COMMIT already under way when the
     // deadline fires is waited for, up to one more deadline, since it may have happened.
     const deadline = new RequestDeadline();
-    deadlines.set(request, deadline);
+    attachDeadline(request, deadline);
     const answer503 = (outcomeUnknown: boolean) => {
       if (reply.sent) return;
       request.log.warn({ route: routeOf(request), timeoutMs: requestTimeoutMs, outcomeUnknown }, 'request deadline reached; answered 503');
       const detail = outcomeUnknown
         ? `Server tidak mendapat konfirmasi database dalam ${2 * requestTimeoutMs} ms; hasil permintaan tidak diketahui: periksa (GET /status, /saldo) atau ulangi /beli dengan ref_id yang sama`
-        : `Server tidak dapat menyelesaikan permintaan dalam ${requestTimeoutMs} ms (database lambat atau tidak dapat dihubungi); tidak ada yang disimpan, silakan coba lagi`;
+        : `Server tidak dapat menyelesaikan permintaan dalam ${requestTimeoutMs} ms (database lambat atau tidak dapat dihubungi); tidak ada yang disimpan, silakan coba lagi (/beli dengan ref_id yang sama)`;
       const body = errorBody(new DomainError('REQUEST_TIMEOUT', detail));
       void reply.code(body.statusCode).send(body);
     };
@@ -143,15 +142,6 @@ export function installHttpLifecycle(fastify: FastifyInstance, { metrics, drain,
     }, requestTimeoutMs);
     deadlineTimers.set(request, timer);
     done();
-  });
-
-  // The handler (guards, pipes, services) runs inside the request's deadline scope. Entered here
-  // rather than in onRequest: by now the body has been read, whose stream callbacks could run
-  // outside the scope.
-  fastify.addHook('preHandler', (request, reply, done) => {
-    const deadline = deadlines.get(request);
-    if (deadline) requestDeadlines.run(deadline, done);
-    else done();
   });
 
   fastify.addHook('onResponse', (request, reply, done) => {

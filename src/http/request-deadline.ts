@@ -1,11 +1,12 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { DomainError } from '../common/domain-error';
 
 /**
  * The promise a 503 from the request deadline keeps: nothing of that request is committed.
  *
- * Every request runs inside one of these (installHttpLifecycle). TransactionRunner asks it before
- * a transaction starts and again just before COMMIT: once the deadline has answered, the work is
+ * Every request gets one (installHttpLifecycle); a writing route hands it to TransactionRunner
+ * (`@Deadline()` in the controller), which asks it before a transaction starts and again just
+ * before COMMIT: once the deadline has answered, the work is
  * rolled back instead of committed. Once a COMMIT has begun the deadline no longer answers 503
  * at once; it waits (up to one more REQUEST_TIMEOUT_MS) for the real answer, because the commit
  * may already have happened. Only a database that stalls in the middle of that COMMIT gets the
@@ -47,21 +48,18 @@ export class RequestDeadline {
   }
 }
 
-const storage = new AsyncLocalStorage<RequestDeadline>();
+const deadlines = new WeakMap<object, RequestDeadline>();
 
-export const requestDeadlines = {
-  /** Runs `fn` (and everything it starts) as part of the request `deadline` belongs to. */
-  run<T>(deadline: RequestDeadline, fn: () => T): T {
-    return storage.run(deadline, fn);
-  },
-  current(): RequestDeadline | undefined {
-    return storage.getStore();
-  },
-  /**
-   * Runs `fn` outside any request: background work a request merely triggers (the processor's
-   * tick after /beli) must not be cancelled by that request's deadline.
-   */
-  detached<T>(fn: () => T): T {
-    return storage.exit(fn);
-  },
-};
+/** Attaches the deadline to its request (installHttpLifecycle). */
+export function attachDeadline(request: object, deadline: RequestDeadline): void {
+  deadlines.set(request, deadline);
+}
+
+/**
+ * The request's deadline, for a route that writes: pass it to TransactionRunner.run(work,
+ * { deadline }). Passed explicitly rather than through AsyncLocalStorage, which would put a
+ * promise hook on every promise of every request (the hot paths are measured to 5 %).
+ */
+export const Deadline = createParamDecorator((_: unknown, ctx: ExecutionContext): RequestDeadline | undefined =>
+  deadlines.get(ctx.switchToHttp().getRequest<object>()),
+);

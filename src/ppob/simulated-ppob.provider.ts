@@ -14,8 +14,9 @@ import { SANDBOX_NUMBERS } from './sandbox-numbers';
 /**
  * A call still `proses` this long after its planned end died with its process (the simulated
  * upstream lives inside the instance). The upstream then has no record of it: it never executed.
+ * Short, so a retry after a lease finds it forgotten and executes instead of waiting.
  */
-const LOST_CALL_GRACE_MS = 5_000;
+const LOST_CALL_GRACE_MS = 1_000;
 
 /**
  * The original service's proses.py: wait a while, then succeed with a serial number or fail.

@@ -7,8 +7,8 @@ import { AttemptReport, isInquiryAttempt, OutcomePolicy } from './transaksi-outc
  * One attempt at a claimed row: call the upstream (or, past PROCESSOR_MAX_ATTEMPTS, only ask it
  * for the status) and report what it said. Never throws: whatever goes wrong is `unknown`.
  *
- * The deadline is half the lease actually left, so an abort lands well inside the lease even if
- * renewals then fail. An aborted call is not forgotten: the attempt waits until the call has
+ * The deadline is the lease actually left (measured from before the claim) minus a quarter
+ * lease, so an abort lands inside the lease even if renewals have been failing meanwhile. An aborted call is not forgotten: the attempt waits until the call has
  * really ended (the heartbeat keeps the lease meanwhile), since an HTTP request already sent
  * may still execute. A late answer with an outcome counts; a call ended by the abort is unknown.
  */
@@ -19,7 +19,7 @@ export async function runAttempt(
   onOverdue: (deadlineMs: number) => void,
 ): Promise<AttemptReport> {
   const { row } = lease;
-  const deadlineMs = Math.max(0, Math.floor(lease.leftMs() / 2));
+  const deadlineMs = Math.max(0, Math.floor(lease.leftMs() - policy.leaseMs / 4));
   if (isInquiryAttempt(row.attempts, policy)) return inquire(provider, lease, deadlineMs);
 
   const call = provider

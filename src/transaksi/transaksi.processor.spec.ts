@@ -521,7 +521,7 @@ describe('TransaksiProcessor', () => {
       expect(Object.values(retryIn).every((ms) => ms > 0 && ms <= 10_000)).toBe(true);
     });
 
-    it('aborts a provider call at half the lease left and postpones the row once the call has ended', async () => {
+    it('aborts a provider call when a quarter lease is left and postpones the row once the call has ended', async () => {
       createSut({ PROCESSOR_LEASE_MS: '1000' });
       queue.add(1);
       sut.onApplicationBootstrap();

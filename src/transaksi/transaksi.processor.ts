@@ -4,7 +4,6 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { withTimeout } from '../common/timeout';
 import { appConfig, AppConfig } from '../config/app.config';
-import { requestDeadlines } from '../http/request-deadline';
 import { MetricsService } from '../metrics/metrics.service';
 import { PpobProvider } from '../ppob/ppob.provider';
 import { runAttempt } from './transaksi-attempt';
@@ -81,8 +80,7 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
       this.tickAgain = true;
       return;
     }
-    // Outside the request that woke it: a purchase's deadline must not cancel the processor's work.
-    this.currentTick = requestDeadlines.detached(() => this.tick());
+    this.currentTick = this.tick();
   }
 
   /** Runs ticks until there is nothing more to claim; resolves when claiming is done (not the rows). */

@@ -4,6 +4,7 @@ import type { AuthUser } from '../common/auth.decorators';
 import { isDuplicateKey } from '../common/database-errors';
 import { DomainError } from '../common/domain-error';
 import { TransactionRunner } from '../database/transaction-runner';
+import type { RequestDeadline } from '../http/request-deadline';
 import { ProdukService } from '../produk/produk.service';
 import { LedgerService } from '../users/ledger.service';
 import { UsersService } from '../users/users.service';
@@ -27,8 +28,9 @@ export class TransaksiService {
   /**
    * Accepts a purchase: in one transaction the transaksi row is inserted as `pending`, the
    * saldo is debited conditionally and the ledger row written. The processor finishes it later.
+   * Once the request's `deadline` has answered 503 the transaction rolls back: nothing charged.
    */
-  async beli(user: AuthUser, dto: BeliDto): Promise<BeliResponseDto> {
+  async beli(user: AuthUser, dto: BeliDto, deadline?: RequestDeadline): Promise<BeliResponseDto> {
     const produk = await this.produk.findActive(dto.produk_id);
     if (!produk) throw new DomainError('PRODUK_NOT_FOUND', `Produk ${dto.produk_id} tidak ditemukan atau tidak aktif`);
     if (dto.nominal !== undefined && dto.nominal !== produk.nominal) {
@@ -70,7 +72,7 @@ export class TransaksiService {
           throw new DomainError('INSUFFICIENT_SALDO', `Saldo tidak cukup: harga ${produk.nama} Rp${produk.harga}`);
         }
         return { id, saldo };
-      });
+      }, { deadline });
     } catch (err) {
       // A repeated ref_id: its insert hit the unique index. A repeat also gets its original
       // answer when the saldo no longer covers a second purchase (the debit comes first).
