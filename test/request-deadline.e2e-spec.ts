@@ -11,8 +11,8 @@ import { describeFor, ENGINES } from './support/test-db';
  * every users row (and, under REPEATABLE READ, the gap where a new one would go); on SQLite a
  * transaction holds the app's one connection.
  */
-const DEADLINE_MS = 300;
-const HOLD_MS = 1_000;
+const DEADLINE_MS = 1_000;
+const HOLD_MS = 2_500;
 
 async function holdUserWrites(t: TestApp): Promise<() => Promise<void>> {
   if (t.db.engine === 'mysql') {
