@@ -48,7 +48,14 @@ export interface AppConfig {
     delayMinMs: number;
     delayMaxMs: number;
     successRate: number;
+    /** The simulated upstream keeps running when the processor aborts its call (as an HTTP request already sent would). */
+    ignoreAbort: boolean;
   };
+  /**
+   * Added to this process's wall clock wherever the app reads it (AppClock). Test-only: it lets
+   * a spec give two instances clocks that disagree, as two machines' clocks do.
+   */
+  clockOffsetMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -86,9 +93,11 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
       authTtlMs: reader.int('AUTH_CACHE_TTL_MS', 500, 0, 1_000),
       produkTtlMs: reader.int('PRODUK_CACHE_TTL_MS', 500, 0, 1_000),
     },
-    // Demo convenience from the original service: a new user may name a starting saldo.
-    // Never in production unless the operator explicitly opts in.
-    allowRegisterSaldo: reader.bool('ALLOW_REGISTER_SALDO', nodeEnv !== 'production'),
+    // Demo convenience from the original service: a new user may name a starting saldo. Off
+    // unless asked for, whatever NODE_ENV says: a server started with `npm start` and exposed
+    // must not hand out money to anonymous /register calls. Only the simulated provider exists,
+    // so saldo given this way cannot buy anything real; a real supplier adapter must refuse it.
+    allowRegisterSaldo: reader.bool('ALLOW_REGISTER_SALDO', false),
     database,
     processor: {
       enabled: reader.bool('PROCESSOR_ENABLED', true),
@@ -104,18 +113,13 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
       delayMinMs: delay.min,
       delayMaxMs: delay.max,
       successRate: reader.float('PPOB_SIM_SUCCESS_RATE', 0.9, 0, 1),
+      ignoreAbort: reader.bool('PPOB_SIM_IGNORE_ABORT', false),
     },
+    clockOffsetMs: reader.int('APP_CLOCK_OFFSET_MS', 0, -3_600_000, 3_600_000),
   };
 
   if (config.processor.instanceId.length > 64) {
     problems.push('PROCESSOR_INSTANCE_ID must be at most 64 characters');
-  }
-  // A provider call that outlives its lease could be claimed and executed again by another
-  // instance; keep the slowest simulated call well inside the lease.
-  if (delay.max * 2 > leaseMs) {
-    problems.push(
-      `PROCESSOR_LEASE_MS (${leaseMs}) must be at least twice the longest PPOB_SIM_DELAY_MS (${delay.max})`,
-    );
   }
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -39,6 +39,12 @@ const APP_VARIABLES = [
   'SHUTDOWN_TIMEOUT_MS',
   'PPOB_SIM_DELAY_MS',
   'PPOB_SIM_SUCCESS_RATE',
+  'PPOB_SIM_IGNORE_ABORT',
+  'APP_CLOCK_OFFSET_MS',
+  'REQUEST_TIMEOUT_MS',
+  'AUTH_CACHE_TTL_MS',
+  'PRODUK_CACHE_TTL_MS',
+  'METRICS_TOKEN',
 ];
 
 /** Keeps at most this much of each output stream (the tail) per process. */

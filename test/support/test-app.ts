@@ -22,6 +22,8 @@ export function testEnv(db: TestDatabase, env: Record<string, string> = {}): Rec
     PROCESSOR_INTERVAL_MS: '50',
     PROCESSOR_LEASE_MS: '5000',
     LOG_LEVEL: 'error',
+    // Register-time saldo is off by default; the specs buy with it, so they opt in explicitly.
+    ALLOW_REGISTER_SALDO: 'true',
     // Off, so a test that changes a row with SQL sees the change at once; cache.e2e-spec turns
     // them on and tests the bounds.
     AUTH_CACHE_TTL_MS: '0',
