@@ -73,6 +73,44 @@ export class TransaksiRepository {
     return insertId;
   }
 
+  /**
+   * Inserts `pending` purchases of one user in one statement inside `manager`'s transaction (the
+   * /beli group commit); returns their ids in the same order. The ids are read back by
+   * (user_id, ref_id), the unique index: MySQL's multi-row INSERT reports only the first id, and
+   * with innodb_autoinc_lock_mode=2 the others need not follow it.
+   */
+  async insertPendingMany(manager: EntityManager, userId: number, trxs: readonly NewTransaksi[]): Promise<number[]> {
+    if (trxs.length === 1) return [await this.insertPending(manager, trxs[0])];
+    const now = sqlDateTime(this.clock.now());
+    const params: unknown[] = [];
+    for (const trx of trxs) {
+      if (trx.userId !== userId) throw new Error('insertPendingMany: purchases of one user only');
+      params.push(userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, now, now);
+    }
+    await manager.query(
+      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, attempts, waktu, updated_at)
+       VALUES ${trxs.map(() => "(?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)").join(', ')}`,
+      params,
+    );
+    const rows: Array<{ id: number | string; ref_id: string }> = await manager.query(
+      `SELECT id, ref_id FROM transaksi WHERE user_id = ? AND ref_id IN (${marks(trxs)})`,
+      [userId, ...trxs.map((trx) => trx.refId)],
+    );
+    const ids = new Map(rows.map((row) => [row.ref_id, Number(row.id)]));
+    return trxs.map((trx) => {
+      const id = ids.get(trx.refId);
+      if (id === undefined) throw new Error(`insertPendingMany: ref_id ${trx.refId} not found after its insert`);
+      return id;
+    });
+  }
+
+  /** The user's ref_ids among `refIds` that already have a transaksi (committed, or waited for by this read's lock-free view). */
+  async existingRefs(userId: number, refIds: readonly string[]): Promise<Set<string>> {
+    if (refIds.length === 0) return new Set();
+    const rows: Array<{ ref_id: string }> = await this.transaksi.query(`SELECT ref_id FROM transaksi WHERE user_id = ? AND ref_id IN (${marks(refIds)})`, [userId, ...refIds]);
+    return new Set(rows.map((row) => row.ref_id));
+  }
+
   /** One of the user's transaksi, or null (another user's id is the same as a missing one). */
   async findForUser(userId: number, id: number): Promise<Transaksi | null> {
     const [row]: TransaksiRow[] = await this.transaksi.query(`SELECT ${TRANSAKSI_COLUMNS} FROM transaksi WHERE id = ? AND user_id = ?`, [id, userId]);
