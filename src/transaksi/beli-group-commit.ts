@@ -27,9 +27,16 @@ interface Waiter extends PendingPurchase {
   reject(err: unknown): void;
 }
 
+/**
+ * Batches of one reseller in flight at once. The second waits at the database for the first's
+ * row lock, so the lock passes straight from one COMMIT to the next debit instead of idling for
+ * a round trip through this process; more would only split the queue into smaller batches.
+ */
+const IN_FLIGHT_PER_RESELLER = 2;
+
 interface Group {
   queue: Waiter[];
-  running: boolean;
+  running: number;
   timer: NodeJS.Timeout | NodeJS.Immediate | null;
 }
 
@@ -46,10 +53,10 @@ class DeadlinePassed extends Error {
  * one multi-row insert into transaksi and one into mutasi) instead of once per purchase, where
  * throughput for one key is one over the lock's hold time.
  *
- * Per reseller at most one batch is in flight. A purchase that finds none waits up to
+ * Per reseller at most two batches are in flight. A purchase that finds a free slot waits up to
  * BELI_GROUP_COMMIT_WINDOW_MS for company (0: only for the purchases already parsed in the same
- * turn of the event loop); one that arrives while a batch is in flight waits for it and goes in
- * the next. Purchases of different resellers never wait for each other.
+ * turn of the event loop); one that arrives while both are taken waits for one to end and goes
+ * in the next. Purchases of different resellers never wait for each other.
  *
  * Each purchase is still decided on its own, in arrival order, on the saldo it would have had
  * (LedgerService.applyDebits). A ref_id repeated inside a batch is one purchase. A batch that
@@ -81,11 +88,11 @@ export class BeliGroupCommit {
       const userId = purchase.trx.userId;
       let group = this.groups.get(userId);
       if (!group) {
-        group = { queue: [], running: false, timer: null };
+        group = { queue: [], running: 0, timer: null };
         this.groups.set(userId, group);
       }
       group.queue.push({ ...purchase, resolve, reject });
-      if (!group.running && !group.timer) this.schedule(userId, group);
+      if (group.running < IN_FLIGHT_PER_RESELLER && !group.timer) this.schedule(userId, group);
     });
   }
 
@@ -98,7 +105,7 @@ export class BeliGroupCommit {
   }
 
   private async flush(userId: number, group: Group): Promise<void> {
-    group.running = true;
+    group.running++;
     const batch = group.queue.splice(0, this.maxBatch);
     try {
       await this.commit(userId, batch);
@@ -107,10 +114,10 @@ export class BeliGroupCommit {
       this.logger.error(`group commit failed unexpectedly: ${(err as Error).message}`);
       for (const w of batch) w.reject(err);
     } finally {
-      group.running = false;
-      // Whoever arrived meanwhile has already waited one batch: they go at once.
-      if (group.queue.length > 0) void this.flush(userId, group);
-      else this.groups.delete(userId);
+      group.running--;
+      // Whoever arrived meanwhile has already waited for a batch: they go at once.
+      if (group.queue.length > 0 && !group.timer) void this.flush(userId, group);
+      else if (group.running === 0 && group.queue.length === 0 && !group.timer) this.groups.delete(userId);
     }
   }
 

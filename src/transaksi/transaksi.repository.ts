@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, FindOptionsWhere, LessThan, Repository } from 'typeorm';
 import { AppClock } from '../common/app-clock';
+import { parseServerVersion } from '../database/database-startup';
 import { dbTime, execute } from '../database/raw-sql';
 import { sqlDateTime } from '../database/sql-time';
 import { Dialect, TransactionRunner } from '../database/transaction-runner';
@@ -51,6 +52,7 @@ export interface QueueCounts {
 @Injectable()
 export class TransaksiRepository {
   private readonly sql: DialectSql;
+  private returning: Promise<boolean> | null = null;
 
   constructor(
     @InjectRepository(Transaksi) private readonly transaksi: Repository<Transaksi>,
@@ -75,9 +77,10 @@ export class TransaksiRepository {
 
   /**
    * Inserts `pending` purchases of one user in one statement inside `manager`'s transaction (the
-   * /beli group commit); returns their ids in the same order. The ids are read back by
-   * (user_id, ref_id), the unique index: MySQL's multi-row INSERT reports only the first id, and
-   * with innodb_autoinc_lock_mode=2 the others need not follow it.
+   * /beli group commit); returns their ids in the same order. MariaDB and SQLite return them from
+   * the INSERT itself (RETURNING); MySQL has no INSERT ... RETURNING, and its multi-row INSERT
+   * reports only the first id (with innodb_autoinc_lock_mode=2 the others need not follow it), so
+   * there they are read back by (user_id, ref_id), the unique index.
    */
   async insertPendingMany(manager: EntityManager, userId: number, trxs: readonly NewTransaksi[]): Promise<number[]> {
     if (trxs.length === 1) return [await this.insertPending(manager, trxs[0])];
@@ -87,15 +90,15 @@ export class TransaksiRepository {
       if (trx.userId !== userId) throw new Error('insertPendingMany: purchases of one user only');
       params.push(userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, now, now);
     }
-    await manager.query(
+    const returning = await this.insertReturns();
+    const inserted: unknown = await manager.query(
       `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, attempts, waktu, updated_at)
-       VALUES ${trxs.map(() => "(?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)").join(', ')}`,
+       VALUES ${trxs.map(() => "(?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)").join(', ')}${returning ? ' RETURNING id, ref_id' : ''}`,
       params,
     );
-    const rows: Array<{ id: number | string; ref_id: string }> = await manager.query(
-      `SELECT id, ref_id FROM transaksi WHERE user_id = ? AND ref_id IN (${marks(trxs)})`,
-      [userId, ...trxs.map((trx) => trx.refId)],
-    );
+    const rows: Array<{ id: number | string; ref_id: string }> = returning
+      ? (inserted as Array<{ id: number | string; ref_id: string }>)
+      : await manager.query(`SELECT id, ref_id FROM transaksi WHERE user_id = ? AND ref_id IN (${marks(trxs)})`, [userId, ...trxs.map((trx) => trx.refId)]);
     const ids = new Map(rows.map((row) => [row.ref_id, Number(row.id)]));
     return trxs.map((trx) => {
       const id = ids.get(trx.refId);
@@ -104,7 +107,22 @@ export class TransaksiRepository {
     });
   }
 
-  /** The user's ref_ids among `refIds` that already have a transaksi (committed, or waited for by this read's lock-free view). */
+  /** Whether this server answers INSERT ... RETURNING (MariaDB 10.5+, SQLite 3.35+; not MySQL), asked once. */
+  private insertReturns(): Promise<boolean> {
+    this.returning ??=
+      this.tx.dialect === 'sqlite'
+        ? Promise.resolve(true)
+        : this.transaksi
+            .query('SELECT VERSION() AS v')
+            .then((rows: Array<{ v: string }>) => parseServerVersion(String(rows[0]?.v ?? '')).engine === 'mariadb')
+            .catch((err: unknown) => {
+              this.returning = null;
+              throw err;
+            });
+    return this.returning;
+  }
+
+  /** The user's ref_ids among `refIds` that already have a committed transaksi. */
   async existingRefs(userId: number, refIds: readonly string[]): Promise<Set<string>> {
     if (refIds.length === 0) return new Set();
     const rows: Array<{ ref_id: string }> = await this.transaksi.query(`SELECT ref_id FROM transaksi WHERE user_id = ? AND ref_id IN (${marks(refIds)})`, [userId, ...refIds]);
