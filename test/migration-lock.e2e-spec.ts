@@ -2,6 +2,7 @@ import { createConnection, Connection } from 'mysql2/promise';
 import type { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { initDataSource } from '../src/database/database-startup';
+import { MIGRATION_LOCK_TABLE, MigrationLockTimeout, withMigrationLock } from '../src/database/migration-lock';
 import { createTestDatabase, describeFor, TestDatabase } from './support/test-db';
 import { within } from './chaos/private-mariadb';
 import { sleep } from './support/instances';
@@ -93,4 +94,30 @@ describeFor('mysql')('migration lock [mysql]', () => {
       await admin.end().catch(() => undefined);
     }
   }, 90_000);
+
+  it('takes over the lock of a start-up that died holding it, once its lease has run out', async () => {
+    const db = await database();
+    const first = await open(db.url);
+    opened.push(first);
+    const [{ name }] = await first.query('SELECT CONCAT(\'ppob_api_migrations:\', DATABASE()) AS name');
+    await first.query(`INSERT INTO \`${MIGRATION_LOCK_TABLE}\` (name, holder, locked_until) VALUES (?, 'dead-instance', NOW(6) - INTERVAL 1 SECOND)`, [name]);
+    const next = await within(open(db.url), BOOT_BOUND_MS);
+    expect(next).not.toBeNull();
+    opened.push(next!);
+    // Released afterwards: the row is gone.
+    expect(await next!.query(`SELECT holder FROM \`${MIGRATION_LOCK_TABLE}\``)).toEqual([]);
+  }, 40_000);
+
+  it('waits for a live holder and then gives up naming it, without running the work', async () => {
+    const db = await database();
+    const ds = await open(db.url);
+    opened.push(ds);
+    const [{ name }] = await ds.query('SELECT CONCAT(\'ppob_api_migrations:\', DATABASE()) AS name');
+    await ds.query(`INSERT INTO \`${MIGRATION_LOCK_TABLE}\` (name, holder, locked_until) VALUES (?, 'busy-instance', NOW(6) + INTERVAL 1 MINUTE)`, [name]);
+    const work = jest.fn(async () => 'ran');
+    const attempt = withMigrationLock(ds, work, 1_500);
+    await expect(attempt).rejects.toBeInstanceOf(MigrationLockTimeout);
+    await expect(attempt).rejects.toThrow(/busy-instance/);
+    expect(work).not.toHaveBeenCalled();
+  }, 40_000);
 });
