@@ -4,22 +4,11 @@ import { DataSource } from 'typeorm';
 import { withTimeout } from '../common/timeout';
 import { appConfig, AppConfig } from '../config/app.config';
 import { MetricsService } from '../metrics/metrics.service';
+import { parseWsrepStatus, WSREP_STATUS_SQL, WsrepNotReadyReason, wsrepReason, WsrepStatus } from './wsrep-status';
 
 const PING_TIMEOUT_MS = 2_000;
-/** wsrep_local_state 4: the node is in sync and takes writes. 1 joining, 2 donor, 3 joined. */
-const WSREP_SYNCED = 4;
-
 /** Why the database cannot take this instance's writes; null when it can. */
-export type NodeNotReadyReason = 'unreachable' | 'wsrep_not_ready' | 'wsrep_not_primary' | 'wsrep_not_synced';
-
-/** What a Galera node says about itself (SHOW GLOBAL STATUS). */
-export interface WsrepStatus {
-  ready: boolean;
-  /** The cluster component this node is in has quorum. */
-  primary: boolean;
-  localState: number;
-  localStateComment: string;
-}
+export type NodeNotReadyReason = 'unreachable' | WsrepNotReadyReason;
 
 export interface NodeCheck {
   ready: boolean;
@@ -73,23 +62,8 @@ export class DatabaseNodeService implements OnModuleInit {
       await this.dataSource.query('SELECT 1');
       return { ready: true, reason: null, wsrep: null };
     }
-    const rows: Array<{ Variable_name: string; Value: string }> = await this.dataSource.query(
-      "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_ready', 'wsrep_cluster_status', 'wsrep_local_state', 'wsrep_local_state_comment')",
-    );
-    const value = (name: string) => rows.find((row) => row.Variable_name.toLowerCase() === name)?.Value ?? '';
-    const wsrep: WsrepStatus = {
-      ready: value('wsrep_ready').toUpperCase() === 'ON',
-      primary: value('wsrep_cluster_status') === 'Primary',
-      localState: Number(value('wsrep_local_state')) || 0,
-      localStateComment: value('wsrep_local_state_comment'),
-    };
-    return { ready: wsrepReason(wsrep) === null, reason: wsrepReason(wsrep), wsrep };
+    const wsrep = parseWsrepStatus(await this.dataSource.query(WSREP_STATUS_SQL));
+    const reason = wsrepReason(wsrep);
+    return { ready: reason === null, reason, wsrep };
   }
-}
-
-export function wsrepReason(wsrep: WsrepStatus): NodeNotReadyReason | null {
-  if (!wsrep.primary) return 'wsrep_not_primary';
-  if (!wsrep.ready) return 'wsrep_not_ready';
-  if (wsrep.localState !== WSREP_SYNCED) return 'wsrep_not_synced';
-  return null;
 }

@@ -1,4 +1,4 @@
-import { wsrepReason, WsrepStatus } from './database-node.service';
+import { parseWsrepStatus, wsrepReason, WsrepStatus } from './wsrep-status';
 
 const SYNCED: WsrepStatus = { ready: true, primary: true, localState: 4, localStateComment: 'Synced' };
 
@@ -21,5 +21,21 @@ describe('wsrepReason', () => {
     [3, 'Joined'],
   ])('refuses a node in local state %i (%s): it is catching up or feeding a joiner', (localState, localStateComment) => {
     expect(wsrepReason({ ...SYNCED, localState, localStateComment })).toBe('wsrep_not_synced');
+  });
+});
+
+describe('parseWsrepStatus', () => {
+  it('reads the rows of SHOW GLOBAL STATUS, whatever the case of the names', () => {
+    const rows = [
+      { Variable_name: 'wsrep_cluster_status', Value: 'non-Primary' },
+      { Variable_name: 'WSREP_READY', Value: 'OFF' },
+      { Variable_name: 'wsrep_local_state', Value: '0' },
+      { Variable_name: 'wsrep_local_state_comment', Value: 'Initialized' },
+    ];
+    expect(parseWsrepStatus(rows)).toEqual({ ready: false, primary: false, localState: 0, localStateComment: 'Initialized' });
+  });
+
+  it('calls a server that reports no wsrep status not ready', () => {
+    expect(wsrepReason(parseWsrepStatus([]))).toBe('wsrep_not_primary');
   });
 });
