@@ -138,6 +138,7 @@ describe('HttpErrorFilter', () => {
       ['read-only mode (1836)', 'ER_READ_ONLY_MODE', 1836],
       ['a group-replication member outside the primary partition (3100)', 'ER_RUN_HOOK_ERROR', 3100],
       ['a connection killed by a node shutting down (1927)', 'ER_CONNECTION_KILLED', 1927],
+      ['a COMMIT a Galera node could not replicate after losing the primary component (1180)', 'ER_ERROR_DURING_COMMIT', 1180],
     ])('answers 503 for %s', (_label, code, errno) => {
       const err = Object.assign(new Error(String(code)), { driverError: { code, errno } });
       expect(sut.toBody(err)).toMatchObject({ statusCode: 503, code: 'DATABASE_UNAVAILABLE' });

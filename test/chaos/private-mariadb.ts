@@ -1,5 +1,5 @@
-import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, WriteStream } from 'node:fs';
+import { ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { chownSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -43,23 +43,30 @@ export class PrivateMariaDb {
     readonly port: number,
     /** More server options, after the suite's own (the cluster suite's wsrep settings). */
     private readonly serverArgs: string[],
+    /** The OS user mariadbd runs as (it starts as root and switches). */
+    private readonly user: string,
   ) {
     live.add(this);
   }
 
   /** Makes the temp dir and a fresh datadir (mariadb-install-db), and picks a free port. Does not start the server. */
-  static async create(options: { port?: number; serverArgs?: string[]; dirPrefix?: string } = {}): Promise<PrivateMariaDb> {
+  static async create(options: { port?: number; serverArgs?: string[]; dirPrefix?: string; user?: string } = {}): Promise<PrivateMariaDb> {
     for (const binary of [INSTALL_DB, MARIADBD]) {
       if (!existsSync(binary)) throw new Error(`${binary} is missing: the chaos suite needs the MariaDB server package (apt-get install mariadb-server)`);
     }
     const dir = mkdtempSync(join(tmpdir(), options.dirPrefix ?? 'ppob-chaos-db-'));
-    const db = new PrivateMariaDb(dir, options.port ?? (await freePort()), options.serverArgs ?? []);
+    const user = options.user ?? 'root';
+    const db = new PrivateMariaDb(dir, options.port ?? (await freePort()), options.serverArgs ?? [], user);
+    if (user !== 'root') {
+      const ids = (flag: string) => Number(spawnSync('id', [flag, user], { encoding: 'utf8' }).stdout.trim());
+      chownSync(dir, ids('-u'), ids('-g'));
+    }
     try {
       await promisify(execFile)(
         INSTALL_DB,
         [
           '--no-defaults',
-          '--user=root',
+          `--user=${user}`,
           `--datadir=${db.datadir}`,
           // root@localhost, root@127.0.0.1 and root@::1 with an empty password (not unix_socket auth).
           '--auth-root-authentication-method=normal',
@@ -99,7 +106,7 @@ export class PrivateMariaDb {
   commandLine(extraArgs: string[] = []): string[] {
     return [
       '--no-defaults',
-      '--user=root',
+      `--user=${this.user}`,
       `--datadir=${this.datadir}`,
       `--port=${this.port}`,
       '--bind-address=127.0.0.1',

@@ -277,6 +277,11 @@ describeCluster('cluster: two instances on a three-node Galera cluster behind HA
       },
     );
 
+    // Galera spaces auto-increment ids by the cluster size (wsrep_auto_increment_control): ask.
+    const produk = await httpJson(targets()[0].baseUrl, 'GET', '/produk', { apiKey: apiKeys[0] });
+    const produkIds = (produk.json as Array<{ id: number }>).map((p) => p.id);
+    if (produkIds.length === 0) throw new Error(`GET /produk: ${produk.status} ${JSON.stringify(produk.json)}`);
+
     // Load at a steady rate until the scenario ends.
     let stopLoad = false;
     const running: Array<Promise<PurchaseResult>> = [];
@@ -288,7 +293,7 @@ describeCluster('cluster: two instances on a three-node Galera cluster behind HA
         while (!stopLoad && (Date.now() < startAt || inFlight >= CLIENT_IN_FLIGHT)) await sleep(5);
         if (stopLoad) break;
         const nomor = i % 10 === 0 ? SANDBOX.SUKSES : i % 10 === 1 ? SANDBOX.GAGAL : `0812${String(10_000_000 + i).slice(-8)}`;
-        const purchase: Purchase = { index: i, user: i % USERS, refId: `cl-${i}`, produkId: 1 + (i % 3), nomor, kind: 'normal', impatient: false };
+        const purchase: Purchase = { index: i, user: i % USERS, refId: `cl-${i}`, produkId: produkIds[i % produkIds.length], nomor, kind: 'normal', impatient: false };
         inFlight++;
         running.push(
           purchaseUntilDefinite(recorder, purchase, { apiKey: apiKeys[purchase.user], targets, timeoutMs: CLIENT_TIMEOUT_MS, budgetMs: PURCHASE_BUDGET_MS }).finally(() => {
@@ -317,9 +322,11 @@ describeCluster('cluster: two instances on a three-node Galera cluster behind HA
   }, 60_000);
 
   // ------------------------------------------------------------------------------ figures
+  /** The /beli answers that belong to a phase: from its start until it is back (plus the grace), never into the next phase. */
   const phaseEvents = (phase: Phase): HttpEvent[] => {
-    const end = (phase.backAt ?? phase.end ?? Date.now()) + GRACE_MS;
-    return recorder.events.filter((e) => e.kind === 'beli' && e.receivedAt >= phase.start && e.sentAt <= end);
+    const next = phases[phases.indexOf(phase) + 1]?.start ?? Infinity;
+    const end = Math.min(phase.backAt !== undefined ? phase.backAt + GRACE_MS : (phase.end ?? Date.now()), next);
+    return recorder.events.filter((e) => e.kind === 'beli' && e.receivedAt >= phase.start && e.receivedAt <= end);
   };
 
   const printFigures = () => {
@@ -341,8 +348,12 @@ describeCluster('cluster: two instances on a three-node Galera cluster behind HA
     if (slowest) lines.push(`slowest request of the run: ${((slowest.receivedAt - slowest.sentAt) / 1000).toFixed(2)} s (${slowest.outcome} ${slowest.code ?? ''})`);
     lines.push(`503 in the whole run: ${beli.filter((e) => e.outcome === 503).length} of ${beli.length} /beli requests`);
     if (facts) lines.push(`transaksi: ${facts.sukses} sukses, ${facts.gagal} gagal, ${facts.open} open; provider executions ${facts.executions}`);
+    for (const proc of [...instances, ...(observer ? [observer] : [])]) {
+      const errors = proc.errorLines();
+      if (errors.length > 0) lines.push(`--- ${proc.name}: ${errors.length} error lines, the last ---\n${errors.slice(-5).join('\n')}`);
+    }
     if (runError) lines.push(`RUN FAILED: ${(runError as Error).stack ?? String(runError)}`);
-    if (galera && runError) for (const node of galera.nodes) lines.push(`--- ${node.name} error log ---\n${node.db.errorLogTail(20)}`);
+    if (galera && runError) for (const node of galera.nodes) lines.push(`--- ${node.name} error log ---\n${node.db.errorLogTail(200).split("\n").filter((l) => /SST|ERROR|rsync/i.test(l)).slice(-30).join("\n")}`);
     if (galera && runError) lines.push(`--- haproxy ---\n${galera.haproxyLog().slice(-3000)}`);
     process.stdout.write(`\n${lines.join('\n')}\n`);
   };

@@ -94,11 +94,11 @@ export class GaleraNode {
     }
   }
 
-  /** Connections of the app (those with `database` selected) on this node. */
+  /** Client connections with `database` selected on this node (Galera's own applier threads, 'system user', do not count). */
   async appConnections(database: string): Promise<number> {
     const connection = await this.db.connect(2_000);
     try {
-      const [rows] = await connection.query('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [database]);
+      const [rows] = await connection.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ? AND USER <> 'system user' AND ID <> CONNECTION_ID()", [database]);
       return Number((rows as Array<{ n: number }>)[0].n);
     } finally {
       await connection.end().catch(() => undefined);
@@ -160,6 +160,8 @@ export class PrivateGalera {
       const db = await PrivateMariaDb.create({
         port: p.sql,
         dirPrefix: `ppob-cluster-${name}-`,
+        // Not root: the rsync state transfer's daemon, started by root, would write as nobody.
+        user: 'mysql',
         serverArgs: [
           // deploy/galera/galera.cnf, as options.
           '--binlog-format=ROW',
