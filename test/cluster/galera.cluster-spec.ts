@@ -195,7 +195,17 @@ describeCluster('cluster: two instances on a three-node Galera cluster behind HA
     const synced = await galera!.waitSynced(writer, 120_000);
     const deadlocksBefore = await deadlockCount();
     rejoin.notes.push(`recovered position ${position}; Synced ${((synced - rejoin.start) / 1000).toFixed(1)} s after the restart`);
-    // HAProxy puts it back UP after `rise 3` checks; watch the writes for a while after that.
+    // HAProxy puts it back UP after `rise 3` checks. Then one instance restarts (a deploy, a
+    // crash): its new pool opens new connections, which is when a proxy that fails back would
+    // send them to the returned node while the other instance's pooled ones stay put.
+    const upDeadline = Date.now() + 20_000;
+    while (!(await galera!.haproxyServers()).some((s) => s.name === writer.name && s.status === 'UP')) {
+      if (Date.now() > upDeadline) throw new Error(`HAProxy did not mark ${writer.name} UP again: ${JSON.stringify(await galera!.haproxyServers())}`);
+      await sleep(250);
+    }
+    rejoin.notes.push(`HAProxy marked it UP ${((Date.now() - synced) / 1000).toFixed(1)} s after Synced; restarting ${instances[1].name}`);
+    await instances[1].kill('SIGKILL');
+    instances[1] = await startInstance(instanceOptions(`${instances[1].name}-r`, galera!.url(DATABASE)));
     const watchUntil = Date.now() + 10_000;
     while (Date.now() < watchUntil) {
       writerSamples.push({ at: Date.now(), nodesWithAppConnections: await nodesWithAppConnections() });

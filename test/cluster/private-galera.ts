@@ -241,9 +241,16 @@ export class PrivateGalera {
     proc.stdout!.on('data', keep);
     proc.stderr!.on('data', keep);
     this.haproxy = proc;
-    // Up once it routes a connection to a node that answers.
+    // Up once its checks have passed on every node (so the first connection goes to node1, as in
+    // production once the cluster is up) and it routes a connection to a node that answers.
     const deadline = Date.now() + 30_000;
     for (;;) {
+      const servers = await this.haproxyServers();
+      if (servers.length !== 3 || servers.some((s) => s.status !== 'UP')) {
+        if (Date.now() > deadline) throw new Error(`HAProxy does not see three nodes UP: ${JSON.stringify(servers)}\n${this.haproxyOut}`);
+        await sleep(200);
+        continue;
+      }
       try {
         const c = await createMysqlConnection({ host: '127.0.0.1', port: this.haproxyPort, user: 'root', connectTimeout: 1_000 });
         await c.query('SELECT 1');
