@@ -260,6 +260,7 @@ describeCluster('cluster: two instances on a three-node Galera cluster behind HA
   }, 10 * 60_000);
 
   const run = async (): Promise<void> => {
+    if (MISSING.length > 0) throw new Error(`REQUIRE_CLUSTER=1, but this machine lacks ${MISSING.join(', ')}`);
     assertBuilt();
     t0 = Date.now();
     galera = await PrivateGalera.create();

@@ -30,6 +30,8 @@ export function missingClusterTools(): string[] {
   if (!existsSync(GALERA_PROVIDER)) missing.push(`galera-4 (${GALERA_PROVIDER})`);
   if (!existsSync(HAPROXY)) missing.push(`haproxy (${HAPROXY})`);
   if (!existsSync(RSYNC)) missing.push(`rsync (${RSYNC}, Galera's state transfer)`);
+  // The nodes run as mysql: an rsync state transfer started by root would write as nobody.
+  if (spawnSync('id', ['-u', 'mysql']).status !== 0) missing.push('the mysql OS user (from the mariadb-server package)');
   return missing;
 }
 
