@@ -39,6 +39,18 @@ describeFor('mysql')('migration lock [mysql]', () => {
     return db;
   }
 
+  /** A migrated database whose lock row says `holder` holds it for `seconds` more (negative: its lease ran out). */
+  async function migratedWithLockHeld(holder: string, seconds: number): Promise<TestDatabase & { ds: DataSource }> {
+    const db = await database();
+    const ds = await open(db.url);
+    opened.push(ds);
+    await ds.query(
+      `INSERT INTO \`${MIGRATION_LOCK_TABLE}\` (name, holder, locked_until) VALUES (CONCAT('ppob_api_migrations:', DATABASE()), ?, NOW(6) + INTERVAL ? SECOND)`,
+      [holder, seconds],
+    );
+    return { ...db, ds };
+  }
+
   afterAll(async () => {
     for (const ds of opened) await ds.destroy().catch(() => undefined);
     for (const db of databases) await db.drop();
@@ -96,11 +108,7 @@ describeFor('mysql')('migration lock [mysql]', () => {
   }, 90_000);
 
   it('takes over the lock of a start-up that died holding it, once its lease has run out', async () => {
-    const db = await database();
-    const first = await open(db.url);
-    opened.push(first);
-    const [{ name }] = await first.query('SELECT CONCAT(\'ppob_api_migrations:\', DATABASE()) AS name');
-    await first.query(`INSERT INTO \`${MIGRATION_LOCK_TABLE}\` (name, holder, locked_until) VALUES (?, 'dead-instance', NOW(6) - INTERVAL 1 SECOND)`, [name]);
+    const db = await migratedWithLockHeld('dead-instance', -1);
     const next = await within(open(db.url), BOOT_BOUND_MS);
     expect(next).not.toBeNull();
     opened.push(next!);
@@ -109,11 +117,7 @@ describeFor('mysql')('migration lock [mysql]', () => {
   }, 40_000);
 
   it('waits for a live holder and then gives up naming it, without running the work', async () => {
-    const db = await database();
-    const ds = await open(db.url);
-    opened.push(ds);
-    const [{ name }] = await ds.query('SELECT CONCAT(\'ppob_api_migrations:\', DATABASE()) AS name');
-    await ds.query(`INSERT INTO \`${MIGRATION_LOCK_TABLE}\` (name, holder, locked_until) VALUES (?, 'busy-instance', NOW(6) + INTERVAL 1 MINUTE)`, [name]);
+    const { ds } = await migratedWithLockHeld('busy-instance', 60);
     const work = jest.fn(async () => 'ran');
     const attempt = withMigrationLock(ds, work, 1_500);
     await expect(attempt).rejects.toBeInstanceOf(MigrationLockTimeout);
