@@ -29,11 +29,11 @@ describe('loadConfig', () => {
     });
 
     it('uses an embedded SQLite file under <cwd>/data when DATABASE_URL is unset', () => {
-      expect(config.database).toEqual({ type: 'sqlite', path: join(CWD, 'data', 'ppob.sqlite') });
+      expect(config.database).toEqual({ type: 'sqlite', path: join(CWD, 'data', 'ppob.sqlite'), nativeBinding: null });
     });
 
     it('treats a blank DATABASE_URL like an unset one', () => {
-      expect(loadConfig({ DATABASE_URL: '   ' }, CWD).database).toEqual({ type: 'sqlite', path: join(CWD, 'data', 'ppob.sqlite') });
+      expect(loadConfig({ DATABASE_URL: '   ' }, CWD).database).toEqual({ type: 'sqlite', path: join(CWD, 'data', 'ppob.sqlite'), nativeBinding: null });
     });
 
     it('enables the processor with its documented defaults', () => {
@@ -102,19 +102,42 @@ describe('loadConfig', () => {
     });
 
     it('resolves sqlite:relative against the working directory', () => {
-      expect(loadConfig({ DATABASE_URL: 'sqlite:var/ppob.db' }, CWD).database).toEqual({ type: 'sqlite', path: join(CWD, 'var', 'ppob.db') });
+      expect(loadConfig({ DATABASE_URL: 'sqlite:var/ppob.db' }, CWD).database).toEqual({ type: 'sqlite', path: join(CWD, 'var', 'ppob.db'), nativeBinding: null });
     });
 
     it('keeps sqlite:/absolute as given', () => {
-      expect(loadConfig({ DATABASE_URL: 'sqlite:/var/lib/ppob/ppob.db' }, CWD).database).toEqual({ type: 'sqlite', path: '/var/lib/ppob/ppob.db' });
+      expect(loadConfig({ DATABASE_URL: 'sqlite:/var/lib/ppob/ppob.db' }, CWD).database).toEqual({ type: 'sqlite', path: '/var/lib/ppob/ppob.db', nativeBinding: null });
     });
 
     it('reads sqlite:///absolute as an absolute path', () => {
-      expect(loadConfig({ DATABASE_URL: 'sqlite:///var/lib/ppob/ppob.db' }, CWD).database).toEqual({ type: 'sqlite', path: '/var/lib/ppob/ppob.db' });
+      expect(loadConfig({ DATABASE_URL: 'sqlite:///var/lib/ppob/ppob.db' }, CWD).database).toEqual({ type: 'sqlite', path: '/var/lib/ppob/ppob.db', nativeBinding: null });
     });
 
     it('keeps sqlite::memory: in memory', () => {
-      expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }, CWD).database).toEqual({ type: 'sqlite', path: ':memory:' });
+      expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }, CWD).database).toEqual({ type: 'sqlite', path: ':memory:', nativeBinding: null });
+    });
+  });
+
+  describe('SQLITE_NATIVE_BINDING', () => {
+    // Any existing absolute *.node file will do for the config: loading it is the driver's job.
+    const binding = require.resolve('better-sqlite3/build/Release/better_sqlite3.node');
+
+    it('hands an existing compiled module to the SQLite connection', () => {
+      expect(loadConfig({ SQLITE_NATIVE_BINDING: binding }, CWD).database).toEqual({
+        type: 'sqlite',
+        path: join(CWD, 'data', 'ppob.sqlite'),
+        nativeBinding: binding,
+      });
+    });
+
+    it.each([
+      ['a relative path', 'build/Release/better_sqlite3.node', 'absolute path'],
+      ['a file that is not a compiled module', __filename, 'absolute path'],
+      ['a missing file', '/nonexistent/better_sqlite3.node', 'does not exist'],
+    ])('refuses %s', (_label, value, message) => {
+      const problems = configErrorFor({ SQLITE_NATIVE_BINDING: value }).problems;
+      expect(problems).toEqual([expect.stringContaining('SQLITE_NATIVE_BINDING')]);
+      expect(problems[0]).toContain(message);
     });
   });
 

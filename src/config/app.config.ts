@@ -6,7 +6,16 @@ import { registerAs } from '@nestjs/config';
 
 export type DatabaseConfig =
   | { type: 'mysql'; url: string; poolSize: number; connectTimeoutMs: number }
-  | { type: 'sqlite'; path: string };
+  | {
+      type: 'sqlite';
+      path: string;
+      /**
+       * better-sqlite3's compiled module to load instead of node_modules' own: that one is built
+       * for the Node that ran `npm ci`, and a process on another Node (the test runner's Node 24,
+       * the CI smoke on Node 22) needs a build for its own ABI.
+       */
+      nativeBinding: string | null;
+    };
 
 export interface AppConfig {
   nodeEnv: 'development' | 'production' | 'test';
@@ -122,19 +131,20 @@ function defaultInstanceId(): string {
 function parseDatabaseUrl(raw: string | undefined, cwd: string, problems: string[], reader: EnvReader): DatabaseConfig {
   const poolSize = reader.int('DATABASE_POOL_SIZE', 20, 1, 500);
   const connectTimeoutMs = reader.int('DATABASE_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000);
+  const nativeBinding = parseNativeBinding(reader.string('SQLITE_NATIVE_BINDING', ''), problems);
   const value = raw?.trim();
-  if (!value) return { type: 'sqlite', path: join(cwd, 'data', 'ppob.sqlite') };
+  if (!value) return { type: 'sqlite', path: join(cwd, 'data', 'ppob.sqlite'), nativeBinding };
   if (value.startsWith('sqlite:')) {
     const path = value.slice('sqlite:'.length).replace(/^\/\//, '');
     if (!path) problems.push('DATABASE_URL sqlite: needs a file path, e.g. sqlite:data/ppob.sqlite');
-    return { type: 'sqlite', path: path === ':memory:' || isAbsolute(path) ? path : join(cwd, path) };
+    return { type: 'sqlite', path: path === ':memory:' || isAbsolute(path) ? path : join(cwd, path), nativeBinding };
   }
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     problems.push('DATABASE_URL is not a valid URL (expected mysql://user:pass@host:3306/dbname)');
-    return { type: 'sqlite', path: '' };
+    return { type: 'sqlite', path: '', nativeBinding };
   }
   if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') {
     problems.push(`DATABASE_URL scheme "${url.protocol}" is not supported (use mysql:// or sqlite:)`);
@@ -145,6 +155,16 @@ function parseDatabaseUrl(raw: string | undefined, cwd: string, problems: string
   }
   url.protocol = 'mysql:';
   return { type: 'mysql', url: url.toString(), poolSize, connectTimeoutMs };
+}
+
+function parseNativeBinding(value: string, problems: string[]): string | null {
+  if (!value) return null;
+  if (!isAbsolute(value) || !value.endsWith('.node')) {
+    problems.push(`SQLITE_NATIVE_BINDING must be the absolute path of a compiled better_sqlite3.node, got "${value}"`);
+  } else if (!existsSync(value)) {
+    problems.push(`SQLITE_NATIVE_BINDING names a file that does not exist: ${value}`);
+  }
+  return value;
 }
 
 function parseDelay(raw: string | undefined, problems: string[]): { min: number; max: number } {

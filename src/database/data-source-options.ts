@@ -39,6 +39,7 @@ export function buildDataSourceOptions(database: DatabaseConfig, log?: Pino): Da
       // better-sqlite3's busy timeout, so a second writer waits instead of failing at once.
       enableWAL: true,
       timeout: 5_000,
+      ...(database.nativeBinding ? { nativeBinding: database.nativeBinding } : {}),
     };
   }
   return {

@@ -26,6 +26,9 @@ export function testEnv(db: TestDatabase, env: Record<string, string> = {}): Rec
     // them on and tests the bounds.
     AUTH_CACHE_TTL_MS: '0',
     PRODUK_CACHE_TTL_MS: '0',
+    // Set by test/run.js when the suite runs under a Node other than the one node_modules'
+    // better-sqlite3 was built for.
+    ...(process.env.SQLITE_NATIVE_BINDING ? { SQLITE_NATIVE_BINDING: process.env.SQLITE_NATIVE_BINDING } : {}),
     ...env,
   };
 }
