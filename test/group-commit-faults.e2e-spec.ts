@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
 import { AppInstance, beli, registerUser, saldoOf, startInstanceOn, TestUser } from './support/factories';
 import { DbProxy } from './support/db-proxy';
-import { checkLedger } from './support/invariants';
+import { expectConsistentLedgers } from './support/invariants';
 import { metricValue, scrape } from './support/metrics';
 import { describeEachEngine } from './support/test-app';
 import { createTestDatabase, describeFor, TestDatabase } from './support/test-db';
@@ -16,19 +16,6 @@ import { createTestDatabase, describeFor, TestDatabase } from './support/test-db
  */
 const WINDOW_MS = 30;
 const POISON = '089900000001';
-
-/** saldo = ledger sum = last saldo_akhir = start - charged, and every transaksi has exactly one debit row. */
-async function expectNothingHalfWritten(dataSource: DataSource): Promise<void> {
-  for (const check of await checkLedger(dataSource)) {
-    expect(check.saldo).toBe(check.ledgerSum);
-    expect(check.saldo).toBe(check.lastSaldoAkhir);
-    expect(check.saldo).toBe(check.expectedSaldo);
-  }
-  const orphans = await dataSource.query(
-    `SELECT t.id FROM transaksi t LEFT JOIN mutasi m ON m.transaksi_id = t.id AND m.jenis = 'debit' GROUP BY t.id HAVING COUNT(m.id) <> 1`,
-  );
-  expect(orphans).toEqual([]);
-}
 
 async function transaksiFor(dataSource: DataSource, nomor: string): Promise<number> {
   const [row] = await dataSource.query('SELECT COUNT(*) AS n FROM transaksi WHERE nomor_tujuan = ?', [nomor]);
@@ -57,7 +44,7 @@ describeEachEngine(
       expect(JSON.stringify(results[4].json())).not.toMatch(/poisoned/);
       expect(await saldoOf(t.app, user.apiKey)).toBe(1_000_000 - 9 * 12_000);
       expect(await transaksiFor(t.dataSource, POISON)).toBe(0);
-      await expectNothingHalfWritten(t.dataSource);
+      await expectConsistentLedgers(t.dataSource);
     });
   },
   { PROCESSOR_ENABLED: 'false', BELI_GROUP_COMMIT_WINDOW_MS: String(WINDOW_MS) },
@@ -115,7 +102,7 @@ describeFor('mysql')('POST /beli group commit under database faults on mysql', (
     expect(await saldoOf(instance.app, user.apiKey)).toBe(start - 10 * 12_000);
     const [row] = await instance.dataSource.query("SELECT COUNT(*) AS n FROM transaksi WHERE ref_id LIKE 'deadlock-%'");
     expect(Number(row.n)).toBe(10);
-    await expectNothingHalfWritten(instance.dataSource);
+    await expectConsistentLedgers(instance.dataSource);
   });
 
   it('answers every purchase of a batch when the database goes away in the middle of it, and commits none of them', async () => {
@@ -138,7 +125,7 @@ describeFor('mysql')('POST /beli group commit under database faults on mysql', (
     const [row] = await instance.dataSource.query("SELECT COUNT(*) AS n FROM transaksi WHERE ref_id LIKE 'away-%'");
     expect(Number(row.n)).toBe(0);
     expect(await saldoOf(instance.app, user.apiKey)).toBe(start);
-    await expectNothingHalfWritten(instance.dataSource);
+    await expectConsistentLedgers(instance.dataSource);
   });
 
   it('commits nothing of a batch whose purchases were answered 503 by the request deadline', async () => {
@@ -157,6 +144,6 @@ describeFor('mysql')('POST /beli group commit under database faults on mysql', (
     const again = await Promise.all(Array.from({ length: 6 }, (_, i) => beli(instance.app, user.apiKey, { produk_id: 1, ref_id: `late-${i}` })));
     expect(again.map((r) => r.statusCode)).toEqual(Array(6).fill(200));
     expect(await saldoOf(instance.app, user.apiKey)).toBe(start - 6 * 12_000);
-    await expectNothingHalfWritten(instance.dataSource);
+    await expectConsistentLedgers(instance.dataSource);
   });
 });
