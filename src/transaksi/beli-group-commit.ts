@@ -37,7 +37,7 @@ const IN_FLIGHT_PER_RESELLER = 2;
 interface Group {
   queue: Waiter[];
   running: number;
-  timer: NodeJS.Timeout | NodeJS.Immediate | null;
+  timer: NodeJS.Timeout | null;
 }
 
 /** Some purchases' deadlines answered 503 before the batch could commit; the batch rolls back and goes again without them. */
@@ -54,9 +54,8 @@ class DeadlinePassed extends Error {
  * throughput for one key is one over the lock's hold time.
  *
  * Per reseller at most two batches are in flight. A purchase that finds a free slot waits up to
- * BELI_GROUP_COMMIT_WINDOW_MS for company (0: only for the purchases already parsed in the same
- * turn of the event loop); one that arrives while both are taken waits for one to end and goes
- * in the next. Purchases of different resellers never wait for each other.
+ * BELI_GROUP_COMMIT_WINDOW_MS for company (0: it starts at once); one that arrives while both
+ * are taken waits for one to end and goes in the next, with everyone else who arrived meanwhile. Purchases of different resellers never wait for each other.
  *
  * Each purchase is still decided on its own, in arrival order, on the saldo it would have had
  * (LedgerService.applyDebits). A ref_id repeated inside a batch is one purchase. A batch that
@@ -97,11 +96,17 @@ export class BeliGroupCommit {
   }
 
   private schedule(userId: number, group: Group): void {
-    const flush = () => {
+    // No window: a free slot starts at once. Company comes from the purchases that arrive while
+    // this batch is in flight (they form the next one), which costs a lone purchase nothing: the
+    // many-reseller path keeps the latency it had before the group commit.
+    if (this.windowMs === 0) {
+      void this.flush(userId, group);
+      return;
+    }
+    group.timer = setTimeout(() => {
       group.timer = null;
       void this.flush(userId, group);
-    };
-    group.timer = this.windowMs > 0 ? setTimeout(flush, this.windowMs) : setImmediate(flush);
+    }, this.windowMs);
   }
 
   private async flush(userId: number, group: Group): Promise<void> {
