@@ -238,9 +238,10 @@ export class TransaksiRepository {
 
   /**
    * Final statuses for many rows in one transaction (the group commit). The rows still held are
-   * locked first; only those are updated and refunded. Refunds go in user order, so two
-   * instances' batches lock users in the same order and cannot deadlock on each other. Returns
-   * the ids written.
+   * locked first; only those are updated and refunded. The refunds are one ledger call
+   * (applyCredits: three statements however many there are), which locks the users in primary-key
+   * order, so two instances' batches lock users in the same order and cannot deadlock on each
+   * other. Returns the ids written.
    *
    * READ COMMITTED, like the claim: under REPEATABLE READ the locking SELECT may walk the
    * (status, id) index and take next-key locks, and the gap just before the first 'proses' entry
@@ -264,9 +265,10 @@ export class TransaksiRepository {
         [...params, sqlDateTime(this.clock.now()), ...writes.map((w) => w.row.id), instanceId],
       );
       const refunds = writes.filter((w) => w.refund).sort((a, b) => a.row.userId - b.row.userId || a.row.id - b.row.id);
-      for (const { row } of refunds) {
-        await this.ledger.apply(manager, { userId: row.userId, jumlah: row.harga, jenis: 'refund', transaksiId: row.id, keterangan: `Refund transaksi ${row.id} (gagal)` });
-      }
+      await this.ledger.applyCredits(
+        manager,
+        refunds.map(({ row }) => ({ userId: row.userId, jumlah: row.harga, jenis: 'refund', transaksiId: row.id, keterangan: `Refund transaksi ${row.id} (gagal)` })),
+      );
       return new Set(writes.map((w) => w.row.id));
     }, 'READ COMMITTED');
   }

@@ -122,6 +122,49 @@ export class LedgerService {
     return result;
   }
 
+  /**
+   * Applies many credits (refunds) inside `manager`'s transaction in three statements whatever
+   * their number: one UPDATE of every user's saldo, one read of the new saldos (the rows are
+   * write-locked by that UPDATE until commit), one multi-row ledger insert. The UPDATE walks the
+   * primary key in order, so two transactions crediting overlapping users lock them in the same
+   * order. A user's entries are recorded in the order given, `saldo_akhir` rising entry by
+   * entry. A credit to a user who does not exist throws: the caller's transaction must fail.
+   */
+  async applyCredits(manager: EntityManager, entries: ReadonlyArray<LedgerEntry & { transaksiId: number | null }>): Promise<void> {
+    if (entries.length === 0) return;
+    const totals = new Map<number, number>();
+    for (const e of entries) {
+      if (!(e.jumlah > 0)) throw new Error(`ledger: applyCredits takes credits only (jumlah ${e.jumlah})`);
+      totals.set(e.userId, (totals.get(e.userId) ?? 0) + e.jumlah);
+    }
+    const users = [...totals.keys()].sort((a, b) => a - b);
+    const marks = users.map(() => '?').join(', ');
+    const { affected } = await execute(
+      manager,
+      `UPDATE users SET saldo = saldo + CASE id ${users.map(() => 'WHEN ? THEN ?').join(' ')} END, updated_at = ? WHERE id IN (${marks})`,
+      [...users.flatMap((id) => [id, totals.get(id)]), sqlDateTime(new Date()), ...users],
+    );
+    if (affected !== users.length) {
+      const rows: Array<{ id: number | string }> = await manager.query(`SELECT id FROM users WHERE id IN (${marks})`, users);
+      const found = new Set(rows.map((r) => Number(r.id)));
+      throw new LedgerTargetMissingError(users.find((id) => !found.has(id)) ?? users[0]);
+    }
+    const rows: Array<{ id: number | string; saldo: number | string }> = await manager.query(`SELECT id, saldo FROM users WHERE id IN (${marks})`, users);
+    // Each user's saldo before these credits; every entry adds its own on top, in order.
+    const running = new Map(rows.map((r) => [Number(r.id), Number(r.saldo) - totals.get(Number(r.id))!]));
+    const now = sqlDateTime(new Date());
+    const values: unknown[] = [];
+    for (const e of entries) {
+      const saldoAkhir = running.get(e.userId)! + e.jumlah;
+      running.set(e.userId, saldoAkhir);
+      values.push(e.userId, e.transaksiId, e.jenis, e.jumlah, saldoAkhir, e.keterangan.slice(0, 255), now);
+    }
+    await manager.query(
+      `INSERT INTO mutasi (user_id, transaksi_id, jenis, jumlah, saldo_akhir, keterangan, waktu) VALUES ${entries.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      values,
+    );
+  }
+
   /** The user's saldo, write-locked until commit on MySQL (SQLite's writer already holds the file); null when no such user. */
   private async lockedSaldo(manager: EntityManager, userId: number): Promise<number | null> {
     const lock = manager.connection.options.type === 'mysql' ? ' FOR UPDATE' : '';
