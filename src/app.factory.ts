@@ -10,7 +10,7 @@ import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app.config';
 import { buildDataSourceOptions } from './database/data-source-options';
 import { initDataSource } from './database/database-startup';
-import { HttpDrain, installConnectionCloser, installHttpLifecycle, requestIdFrom, SingleReplyFastifyAdapter } from './http/http-lifecycle';
+import { HttpDrain, installConnectionCloser, installHttpLifecycle, installRouteTable, requestIdFrom, SingleReplyFastifyAdapter } from './http/http-lifecycle';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
 import { MetricsService } from './metrics/metrics.service';
 
@@ -46,6 +46,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     throw err;
   }
   const fastify = app.getHttpAdapter().getInstance();
+  const routes = installRouteTable(fastify);
   const drain = app.get(HttpDrain);
   installHttpLifecycle(fastify, { metrics: app.get(MetricsService), drain, requestTimeoutMs: config.requestTimeoutMs });
   installConnectionCloser(fastify, drain, config.requestTimeoutMs);
@@ -53,7 +54,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // text/plain parser any non-JSON body is answered 415 before it reaches a route.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new HttpErrorFilter());
+  app.useGlobalFilters(new HttpErrorFilter({ allowedMethods: (path) => routes.allowedMethods(path), bodyLimitBytes: config.bodyLimitBytes }));
   setupSwagger(app);
   return app;
 }

@@ -106,7 +106,7 @@ describeEachEngine(
       ['get', '/status/{trx_id}', 400, ({ buyer }) => ({ method: 'GET', url: '/status/abc', headers: { 'x-api-key': buyer.apiKey } })],
       ['get', '/status/{trx_id}', 404, ({ buyer }) => ({ method: 'GET', url: '/status/999999', headers: { 'x-api-key': buyer.apiKey } })],
       ['get', '/riwayat', 400, ({ buyer }) => ({ method: 'GET', url: '/riwayat?limit=500', headers: { 'x-api-key': buyer.apiKey } })],
-      ['get', '/mutasi', 400, ({ buyer }) => ({ method: 'GET', url: '/mutasi?before_id=0', headers: { 'x-api-key': buyer.apiKey } })],
+      ['get', '/mutasi', 400, ({ buyer }) => ({ method: 'GET', url: '/mutasi?before_id=abc', headers: { 'x-api-key': buyer.apiKey } })],
     ];
 
     it.each(CASES)('%s %s answers %i with one of its documented examples', async (method, path, status, request) => {

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { appConfig, AppConfig } from '../config/app.config';
 import { Public } from '../common/auth.decorators';
-import { DomainError } from '../common/domain-error';
+import { databaseUnavailable } from '../common/errors';
 import { errorBody } from '../common/http-error.filter';
 import type { FastifyReply } from 'fastify';
 import { withTimeout } from '../common/timeout';
@@ -26,7 +26,7 @@ class HealthDownDto {
   @ApiProperty({ example: 'DATABASE_UNAVAILABLE' })
   code!: string;
 
-  @ApiProperty({ example: 'Database tidak dapat dihubungi' })
+  @ApiProperty({ example: 'Database tidak dapat dihubungi, coba lagi nanti' })
   detail!: string;
 
   @ApiProperty({ example: 'error' })
@@ -53,14 +53,19 @@ export class HealthController {
   @Get()
   @ApiOperation({ summary: 'Liveness and database reachability (no API key needed)' })
   @ApiOkResponse({ type: HealthResponseDto })
-  @ApiResponse({ status: 503, description: 'The database did not answer', type: HealthDownDto })
+  @ApiResponse({
+    status: 503,
+    description: 'The database did not answer: `DATABASE_UNAVAILABLE`',
+    type: HealthDownDto,
+    examples: { DATABASE_UNAVAILABLE: { summary: 'The database did not answer', value: { ...errorBody(databaseUnavailable()), status: 'error', db: 'down' } } },
+  })
   async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthResponseDto | HealthDownDto> {
     try {
       await withTimeout(this.dataSource.query('SELECT 1'), this.pingTimeoutMs, () => new Error('ping timed out'));
     } catch {
       // The usual error body (statusCode, code, detail) plus the same two fields as the 200, so
       // a load balancer or a person reading it sees which part is down.
-      const body = errorBody(new DomainError('DATABASE_UNAVAILABLE', 'Database tidak dapat dihubungi'));
+      const body = errorBody(databaseUnavailable());
       void reply.status(body.statusCode);
       return { ...body, status: 'error', db: 'down' };
     }

@@ -1,0 +1,38 @@
+import { DomainError } from './domain-error';
+
+/**
+ * The errors any route can answer, built here once: the code that answers them and the examples
+ * in /docs call the same functions, so the documentation shows exactly what the server says.
+ */
+export const missingApiKey = () => new DomainError('UNAUTHORIZED', 'Header x-api-key wajib diisi');
+
+export const invalidApiKey = () => new DomainError('UNAUTHORIZED', 'API key tidak valid');
+
+export const databaseUnavailable = () => new DomainError('DATABASE_UNAVAILABLE', 'Database tidak dapat dihubungi, coba lagi nanti');
+
+export const requestTimedOut = (timeoutMs: number) =>
+  new DomainError(
+    'REQUEST_TIMEOUT',
+    `Server tidak dapat menyelesaikan permintaan dalam ${timeoutMs} ms (database lambat atau tidak dapat dihubungi); coba lagi, /beli aman diulang dengan ref_id yang sama`,
+  );
+
+export const shuttingDown = () => new DomainError('SHUTTING_DOWN', 'Server sedang dimatikan; kirim ulang ke instance lain');
+
+export const payloadTooLarge = (limitBytes: number) =>
+  new DomainError('PAYLOAD_TOO_LARGE', `Body lebih dari ${limitBytes} byte (batas BODY_LIMIT_BYTES di server ini)`);
+
+export const unsupportedMediaType = () =>
+  new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Body harus JSON: kirim header Content-Type: application/json');
+
+export const bodyNotObject = () => {
+  const message = 'the request body must be a JSON object ({...})';
+  return new DomainError('VALIDATION_FAILED', message, [{ field: 'body', message }]);
+};
+
+export const methodNotAllowed = (method: string, path: string, allow: string) =>
+  new DomainError('METHOD_NOT_ALLOWED', `${method} tidak didukung untuk ${path}; gunakan ${allow}`);
+
+export const routeNotFound = (method: string, path: string) => new DomainError('NOT_FOUND', `Route ${method} ${path} tidak ada; lihat /docs`);
+
+/** A validation error as the ValidationPipe builds it, for the examples in /docs. */
+export const invalidField = (field: string, message: string) => new DomainError('VALIDATION_FAILED', message, [{ field, message }]);
