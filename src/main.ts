@@ -72,9 +72,14 @@ async function shutdown(app: NestFastifyApplication, config: AppConfig, signal: 
     void exit(1);
   }, backstopMs).unref();
   logger.log(`${signal} received; shutting down (provider calls in flight get up to ${config.processor.shutdownTimeoutMs} ms)`);
-  // close() runs every shutdown hook: the listener closes, the processor stops claiming and
-  // drains, the pool closes.
-  await app.close();
+  try {
+    // close() runs every shutdown hook: the listener closes, the processor stops claiming and
+    // drains, the pool closes.
+    await app.close();
+  } catch (err) {
+    logger.error(`shutdown failed after ${Date.now() - startedAt} ms: ${(err as Error).message}`);
+    await exit(1);
+  }
   logger.log(`shutdown complete in ${Date.now() - startedAt} ms`);
   await exit(0);
 }
