@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiKeyAuth, BODY_ERRORS } from '../common/api-docs.decorators';
 import { DomainError } from '../common/domain-error';
 import { bodyNotObject, invalidField } from '../common/errors';
@@ -47,6 +47,8 @@ export class TransaksiController {
 
   @Get('riwayat')
   @ApiOperation({ summary: 'Your transaksi, newest first: `limit` per page (1-100, default 100)' })
+  // The page DTO documents GET /mutasi's default (20); /riwayat keeps the original's 100.
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: MAX_PAGE_SIZE, example: MAX_PAGE_SIZE } })
   @ApiOkResponse({ type: [TransaksiResponseDto] })
   @ApiKeyAuth(invalidField('limit', 'limit must not be greater than 100'), invalidField('status', 'status must be one of the following values: pending, proses, sukses, gagal'))
   riwayat(@CurrentUser() user: AuthUser, @Query() query: RiwayatQueryDto): Promise<TransaksiResponseDto[]> {
