@@ -80,7 +80,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     // Nest turns Fastify's body errors (FST_ERR_CTP_*) into plain HttpExceptions of their status.
     if (exception instanceof HttpException && exception.getStatus() === 413) return payloadTooLarge(this.context.bodyLimitBytes);
     if (exception instanceof HttpException && exception.getStatus() === 415) return unsupportedMediaType();
-    if (!request || !(exception instanceof NotFoundException)) return exception;
+    if (!request?.url || !(exception instanceof NotFoundException)) return exception;
     const path = request.url.split('?')[0];
     const allow = this.context.allowedMethods(path).filter((m) => m !== request.method);
     if (allow.length === 0) return routeNotFound(request.method, path);
