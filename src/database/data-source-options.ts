@@ -9,11 +9,12 @@ import { User } from '../users/user.entity';
 import { PinoTypeOrmLogger } from '../logging/typeorm-logger';
 import { InitialSchema1795762800000 } from './migrations/1795762800000-initial-schema';
 import { SeedProduk1795762800001 } from './migrations/1795762800001-seed-produk';
+import { ProcessingCore1796152737363 } from './migrations/1796152737363-processing-core';
 import { EmailBinaryCollation1796152753645 } from './migrations/1796152753645-email-binary-collation';
 
 export const ENTITIES = [User, Mutasi, Produk, Transaksi, PpobSimEksekusi];
 // Listed as classes, not a glob, so the same list works from src/ (ts-jest) and dist/.
-export const MIGRATIONS = [InitialSchema1795762800000, SeedProduk1795762800001, EmailBinaryCollation1796152753645];
+export const MIGRATIONS = [InitialSchema1795762800000, SeedProduk1795762800001, ProcessingCore1796152737363, EmailBinaryCollation1796152753645];
 
 /** A query slower than this is logged (its SQL, never its parameters). */
 const SLOW_QUERY_MS = 1_000;
@@ -40,6 +41,7 @@ export function buildDataSourceOptions(database: DatabaseConfig, log?: Pino): Da
       // better-sqlite3's busy timeout, so a second writer waits instead of failing at once.
       enableWAL: true,
       timeout: 5_000,
+      ...(database.nativeBinding ? { nativeBinding: database.nativeBinding } : {}),
     };
   }
   return {

@@ -6,6 +6,7 @@ import { bodyNotObject, invalidField } from '../common/errors';
 import { AuthUser, CurrentUser } from '../common/auth.decorators';
 import { MAX_PAGE_SIZE } from '../common/page-query.dto';
 import { ParseIdPipe } from '../common/validation';
+import { Deadline, RequestDeadline } from '../http/request-deadline';
 import { BeliDto, BeliResponseDto, RiwayatQueryDto, TransaksiResponseDto } from './transaksi.dto';
 import { TransaksiService } from './transaksi.service';
 
@@ -32,8 +33,8 @@ export class TransaksiController {
     new DomainError('PRODUK_NOT_FOUND', 'Produk 99 tidak ditemukan atau tidak aktif'),
     new DomainError('NOMINAL_MISMATCH', 'Nominal 20000 tidak sesuai dengan produk Pulsa 10k (10000)'),
   )
-  beli(@CurrentUser() user: AuthUser, @Body() dto: BeliDto): Promise<BeliResponseDto> {
-    return this.transaksi.beli(user, dto);
+  beli(@CurrentUser() user: AuthUser, @Body() dto: BeliDto, @Deadline() deadline?: RequestDeadline): Promise<BeliResponseDto> {
+    return this.transaksi.beli(user, dto, deadline);
   }
 
   @Get('status/:trx_id')

@@ -5,6 +5,7 @@ import { DomainError } from '../common/domain-error';
 import { bodyNotObject, invalidField } from '../common/errors';
 import { DEFAULT_PAGE_SIZE } from '../common/page-query.dto';
 import { AuthUser, CurrentUser, Public } from '../common/auth.decorators';
+import { Deadline, RequestDeadline } from '../http/request-deadline';
 import { HP_MESSAGE, KeysResponseDto, MutasiQueryDto, MutasiResponseDto, RegisterDto, SaldoResponseDto } from './users.dto';
 import { UsersService } from './users.service';
 
@@ -27,8 +28,8 @@ export class UsersController {
     ...BODY_ERRORS,
     ...UNAVAILABLE_ERRORS,
   )
-  register(@Body() dto: RegisterDto): Promise<KeysResponseDto> {
-    return this.users.register(dto);
+  register(@Body() dto: RegisterDto, @Deadline() deadline?: RequestDeadline): Promise<KeysResponseDto> {
+    return this.users.register(dto, deadline);
   }
 
   @Post('generate-key')
@@ -36,8 +37,8 @@ export class UsersController {
   @ApiKeyAuth()
   @ApiOperation({ summary: 'Rotate both keys; the old API key stops working at once' })
   @ApiOkResponse({ type: KeysResponseDto })
-  generateKey(@CurrentUser() user: AuthUser): Promise<KeysResponseDto> {
-    return this.users.rotateKeys(user);
+  generateKey(@CurrentUser() user: AuthUser, @Deadline() deadline?: RequestDeadline): Promise<KeysResponseDto> {
+    return this.users.rotateKeys(user, deadline);
   }
 
   @Get('saldo')
