@@ -10,10 +10,18 @@ export const invalidApiKey = () => new DomainError('UNAUTHORIZED', 'API key tida
 
 export const databaseUnavailable = () => new DomainError('DATABASE_UNAVAILABLE', 'Database tidak dapat dihubungi, coba lagi nanti');
 
+/** The request deadline fired before the request's transaction committed: nothing was saved. */
 export const requestTimedOut = (timeoutMs: number) =>
   new DomainError(
     'REQUEST_TIMEOUT',
-    `Server tidak dapat menyelesaikan permintaan dalam ${timeoutMs} ms (database lambat atau tidak dapat dihubungi); coba lagi, /beli aman diulang dengan ref_id yang sama`,
+    `Server tidak dapat menyelesaikan permintaan dalam ${timeoutMs} ms (database lambat atau tidak dapat dihubungi); tidak ada yang disimpan, silakan coba lagi (/beli dengan ref_id yang sama)`,
+  );
+
+/** A COMMIT was under way and gave no answer within a second deadline: it may have happened. */
+export const requestOutcomeUnknown = (timeoutMs: number) =>
+  new DomainError(
+    'REQUEST_TIMEOUT',
+    `Server tidak mendapat konfirmasi database dalam ${2 * timeoutMs} ms; hasil permintaan tidak diketahui: periksa (GET /status, /saldo) atau ulangi /beli dengan ref_id yang sama`,
   );
 
 export const shuttingDown = () => new DomainError('SHUTTING_DOWN', 'Server sedang dimatikan; kirim ulang ke instance lain');
