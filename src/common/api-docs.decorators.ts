@@ -3,7 +3,7 @@ import { ApiResponse, ApiSecurity } from '@nestjs/swagger';
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from '../config/app.config';
 import { DomainError, ERROR_STATUS } from './domain-error';
 import { ErrorResponseDto } from './error-response.dto';
-import { databaseUnavailable, invalidApiKey, missingApiKey, payloadTooLarge, requestOutcomeUnknown, requestTimedOut, shuttingDown, unsupportedMediaType } from './errors';
+import { databaseNotReady, databaseUnavailable, invalidApiKey, missingApiKey, payloadTooLarge, requestOutcomeUnknown, requestTimedOut, shuttingDown, unsupportedMediaType } from './errors';
 import { errorBody } from './http-error.filter';
 
 export const API_KEY_SCHEME = 'x-api-key';
@@ -45,6 +45,7 @@ export function ApiErrors(...errors: DomainError[]) {
 /** What every route can answer 503 with. */
 export const UNAVAILABLE_ERRORS = [
   databaseUnavailable(),
+  databaseNotReady(),
   requestTimedOut(DEFAULT_REQUEST_TIMEOUT_MS),
   requestOutcomeUnknown(DEFAULT_REQUEST_TIMEOUT_MS),
   shuttingDown(),

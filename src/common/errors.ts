@@ -10,6 +10,9 @@ export const invalidApiKey = () => new DomainError('UNAUTHORIZED', 'API key tida
 
 export const databaseUnavailable = () => new DomainError('DATABASE_UNAVAILABLE', 'Database tidak dapat dihubungi, coba lagi nanti');
 
+/** A Galera node that does not take writes (not in the primary component, not synced). */
+export const databaseNotReady = () => new DomainError('DATABASE_UNAVAILABLE', 'Database sedang tidak siap menerima permintaan, coba lagi nanti');
+
 /** The request deadline fired before the request's transaction committed: nothing was saved. */
 export const requestTimedOut = (timeoutMs: number) =>
   new DomainError(

@@ -1,9 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isConnectionError } from './database-errors';
+import { isConnectionError, isNodeNotReady } from './database-errors';
 import { DomainError, ERROR_STATUS, ErrorCode, FieldError } from './domain-error';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../config/app.config';
-import { databaseUnavailable, methodNotAllowed, payloadTooLarge, routeNotFound, unsupportedMediaType } from './errors';
+import { databaseNotReady, databaseUnavailable, methodNotAllowed, payloadTooLarge, routeNotFound, unsupportedMediaType } from './errors';
 
 export interface ErrorBody {
   statusCode: number;
@@ -101,6 +101,9 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     if (isConnectionError(exception)) {
       return errorBody(databaseUnavailable());
+    }
+    if (isNodeNotReady(exception)) {
+      return errorBody(databaseNotReady());
     }
     const fastifyError = exception as FastifyErrorLike;
     if (
