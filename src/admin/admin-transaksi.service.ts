@@ -1,0 +1,154 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { DomainError } from '../common/domain-error';
+import { dbTime, execute } from '../database/raw-sql';
+import { sqlDateTime } from '../database/sql-time';
+import { TransactionRunner } from '../database/transaction-runner';
+import type { TransaksiStatus } from '../transaksi/transaksi.entity';
+import { LedgerService } from '../users/ledger.service';
+import type { AdminCaller } from './admin-key.guard';
+import { AdminTransaksiQueryDto, AdminTransaksiResponseDto, SelesaikanDto } from './admin-transaksi.dto';
+
+interface Row {
+  id: number | string;
+  user_id: number | string;
+  produk_id: number | string;
+  ref_id: string;
+  nomor_tujuan: string;
+  nominal: number | string;
+  harga: number | string;
+  status: TransaksiStatus;
+  hasil_eksekusi: string | null;
+  attempts: number | string;
+  locked_by: string | null;
+  waktu: Date | string;
+  updated_at: Date | string;
+}
+
+const COLUMNS = 'id, user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, hasil_eksekusi, attempts, locked_by, waktu, updated_at';
+
+/**
+ * "Waits for an operator": a purchase the processor gave up on without a definite answer. It is
+ * `proses` with no lease holder; the processor never claims such a row and the operator settles
+ * it. (Where the processing core marks these rows with transaksi.perlu_operator, that column is
+ * added to this condition.)
+ */
+const PERLU_OPERATOR = "status = 'proses' AND locked_by IS NULL";
+
+/** The operator's view of purchases: every reseller's, filtered, and the manual settlement. */
+@Injectable()
+export class AdminTransaksiService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly ledger: LedgerService,
+    private readonly audit: AuditService,
+    private readonly tx: TransactionRunner,
+  ) {}
+
+  async list(query: AdminTransaksiQueryDto, limit: number): Promise<AdminTransaksiResponseDto[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, ...values: unknown[]) => {
+      where.push(sql);
+      params.push(...values);
+    };
+    if (query.before_id) add('id < ?', query.before_id);
+    if (query.status) add('status = ?', query.status);
+    if (query.perlu_operator === true) add(PERLU_OPERATOR);
+    if (query.perlu_operator === false) add(`NOT (${PERLU_OPERATOR})`);
+    if (query.user_id) add('user_id = ?', query.user_id);
+    if (query.produk_id) add('produk_id = ?', query.produk_id);
+    if (query.ref_id) add('ref_id = ?', query.ref_id);
+    if (query.nomor_tujuan) add('nomor_tujuan = ?', query.nomor_tujuan);
+    if (query.from) add('waktu >= ?', sqlDateTime(instant('from', query.from)));
+    if (query.to) add('waktu < ?', sqlDateTime(instant('to', query.to)));
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM transaksi ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+      [...params, limit],
+    );
+    return rows.map(toResponse);
+  }
+
+  /**
+   * Settles a purchase by hand, fenced like the processor's finalize: one conditional UPDATE on
+   * "waiting for an operator" (no lease holder), so a row an instance is executing cannot be
+   * settled, and of two concurrent settlements one wins. gagal refunds in the same transaction,
+   * so the refund happens exactly once, with the status change.
+   */
+  async selesaikan(admin: AdminCaller, id: number, dto: SelesaikanDto): Promise<AdminTransaksiResponseDto> {
+    if (dto.status === 'gagal' && dto.sn !== undefined) {
+      const message = 'sn is only for sukses';
+      throw new DomainError('VALIDATION_FAILED', message, [{ field: 'sn', message }]);
+    }
+    const note = dto.keterangan ? `: ${dto.keterangan}` : '';
+    const hasil = dto.status === 'sukses' ? `Sukses. SN: ${dto.sn} (diselesaikan operator${note})` : `Gagal (diselesaikan operator${note})`;
+    return this.tx.run(async (manager) => {
+      const [row]: Row[] = await manager.query(`SELECT ${COLUMNS} FROM transaksi WHERE id = ?`, [id]);
+      if (!row) throw new DomainError('TRANSAKSI_NOT_FOUND', `Transaksi ${id} tidak ditemukan`);
+      const now = new Date();
+      const { affected } = await execute(
+        manager,
+        `UPDATE transaksi SET status = ?, hasil_eksekusi = ?, locked_until = NULL, updated_at = ? WHERE id = ? AND ${PERLU_OPERATOR}`,
+        [dto.status, hasil.slice(0, 500), sqlDateTime(now), id],
+      );
+      if (affected !== 1) throw notSettleable(row);
+      let saldo: number | null = null;
+      if (dto.status === 'gagal') {
+        saldo = await this.ledger.apply(manager, {
+          userId: Number(row.user_id),
+          jumlah: Number(row.harga),
+          jenis: 'refund',
+          transaksiId: id,
+          keterangan: `Refund transaksi ${id} (gagal, diselesaikan operator)`,
+        });
+      }
+      await this.audit.record(manager, {
+        adminId: admin.id,
+        aksi: 'transaksi.selesaikan',
+        objek: `transaksi:${id}`,
+        sebelum: { status: row.status, hasil_eksekusi: row.hasil_eksekusi },
+        sesudah: { status: dto.status, hasil_eksekusi: hasil, ...(saldo === null ? {} : { refund: Number(row.harga), saldo }) },
+      });
+      return toResponse({ ...row, status: dto.status, hasil_eksekusi: hasil, updated_at: now });
+    }, 'READ COMMITTED');
+  }
+}
+
+function notSettleable(row: Row): DomainError {
+  const why =
+    row.status === 'sukses' || row.status === 'gagal'
+      ? `sudah ${row.status}`
+      : row.status === 'pending'
+        ? 'belum diproses (pending); processor akan mengerjakannya'
+        : 'sedang dikerjakan processor';
+  return new DomainError('TRANSAKSI_NOT_SETTLEABLE', `Transaksi ${row.id} ${why}; tidak ada yang diubah`);
+}
+
+function instant(field: string, value: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    const message = `${field} must be an ISO-8601 date or time`;
+    throw new DomainError('VALIDATION_FAILED', message, [{ field, message }]);
+  }
+  return date;
+}
+
+function toResponse(row: Row): AdminTransaksiResponseDto {
+  return {
+    id: Number(row.id),
+    user_id: Number(row.user_id),
+    produk_id: Number(row.produk_id),
+    ref_id: row.ref_id,
+    nomor_tujuan: row.nomor_tujuan,
+    nominal: Number(row.nominal),
+    harga: Number(row.harga),
+    status: row.status,
+    perlu_operator: row.status === 'proses' && row.locked_by === null,
+    attempts: Number(row.attempts),
+    hasil_eksekusi: row.hasil_eksekusi,
+    waktu: dbTime(row.waktu).toISOString(),
+    updated_at: dbTime(row.updated_at).toISOString(),
+  };
+}
