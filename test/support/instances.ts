@@ -35,6 +35,13 @@ const APP_VARIABLES = [
   'SHUTDOWN_TIMEOUT_MS',
   'PPOB_SIM_DELAY_MS',
   'PPOB_SIM_SUCCESS_RATE',
+  'ADMIN_API_KEYS',
+  'DEPOSIT_BANKS',
+  'DEPOSIT_MIN',
+  'DEPOSIT_MAX',
+  'DEPOSIT_TTL_HOURS',
+  'DEPOSIT_MAX_OPEN',
+  'TZ_LAPORAN',
 ];
 
 /** Keeps at most this much of each output stream (the tail) per process. */
