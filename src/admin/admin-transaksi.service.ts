@@ -6,6 +6,7 @@ import { DomainError } from '../common/domain-error';
 import { dbTime, execute } from '../database/raw-sql';
 import { sqlDateTime } from '../database/sql-time';
 import { TransactionRunner } from '../database/transaction-runner';
+import { lockUserRow } from '../database/user-lock';
 import type { TransaksiStatus } from '../transaksi/transaksi.entity';
 import { LedgerService } from '../users/ledger.service';
 import type { AdminCaller } from './admin-key.guard';
@@ -87,6 +88,7 @@ export class AdminTransaksiService {
     return this.tx.run(async (manager) => {
       const [row]: Row[] = await manager.query(`SELECT ${COLUMNS} FROM transaksi WHERE id = ?`, [id]);
       if (!row) throw new DomainError('TRANSAKSI_NOT_FOUND', `Transaksi ${id} tidak ditemukan`);
+      await lockUserRow(manager, this.tx.dialect, Number(row.user_id));
       const now = new Date();
       const { affected } = await execute(
         manager,

@@ -11,6 +11,7 @@ import { appConfig, AppConfig, DepositBank } from '../config/app.config';
 import { execute } from '../database/raw-sql';
 import { sqlDateTime } from '../database/sql-time';
 import { TransactionRunner } from '../database/transaction-runner';
+import { lockUserRow } from '../database/user-lock';
 import { LedgerService } from '../users/ledger.service';
 import { AdminDepositResponseDto, CreateDepositDto, DepositKonfirmasiResponseDto, DepositResponseDto } from './deposit.dto';
 import { Deposit, DepositStatus } from './deposit.entity';
@@ -128,7 +129,7 @@ export class DepositService {
     // Tickets past their time give their transfer amount back before a new amount is chosen.
     await execute(manager, "UPDATE deposit SET status = 'kedaluwarsa', open_transfer = NULL, updated_at = ? WHERE status = 'pending' AND kedaluwarsa <= ?", [nowSql, nowSql]);
     // One reseller's ticket requests queue on its row, so two at once cannot both pass the bound.
-    if (this.tx.dialect === 'mysql') await manager.query('SELECT id FROM users WHERE id = ? FOR UPDATE', [userId]);
+    await lockUserRow(manager, this.tx.dialect, userId);
     const [open]: Array<{ n: number | string }> = await manager.query("SELECT COUNT(*) AS n FROM deposit WHERE user_id = ? AND status = 'pending'", [userId]);
     if (Number(open.n) >= this.config.deposit.maxOpen) {
       throw new DomainError('DEPOSIT_TOO_MANY_OPEN', `Sudah ada ${open.n} tiket deposit terbuka (batas ${this.config.deposit.maxOpen}); transfer atau tunggu yang lama kedaluwarsa`);
@@ -176,6 +177,7 @@ export class DepositService {
   private async settle(manager: EntityManager, id: number, status: 'sukses' | 'ditolak', admin: AdminCaller, now: Date): Promise<Deposit> {
     const row = await manager.findOne(Deposit, { where: { id } });
     if (!row) throw new DomainError('DEPOSIT_NOT_FOUND', `Deposit ${id} tidak ditemukan`);
+    await lockUserRow(manager, this.tx.dialect, row.userId);
     const nowSql = sqlDateTime(now);
     // A rejection of a ticket that ran out of time is still a rejection; a confirmation is not.
     const expiryFence = status === 'sukses' ? ' AND kedaluwarsa > ?' : '';
