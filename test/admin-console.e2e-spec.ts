@@ -1,0 +1,116 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { registerUser, saldoOf } from './support/factories';
+import { ADMIN_KEY, adminEnv, reseller, userIdOf } from './support/admin';
+import { describeEachEngine } from './support/test-app';
+
+/** Debian's chromium (`apt-get install chromium`; .ci/run installs it). CHROMIUM_PATH overrides. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const HAVE_BROWSER = existsSync(CHROMIUM);
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+if (!HAVE_BROWSER) {
+  const bar = '!'.repeat(78);
+  process.stdout.write(`\n${bar}\n[ppob tests] NO BROWSER at ${CHROMIUM}: the operator console browser test is SKIPPED.\n[ppob tests] Install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH).\n${bar}\n`);
+}
+
+const rupiah = (n: number) => new Intl.NumberFormat('id-ID').format(n);
+
+(HAVE_BROWSER ? describeEachEngine : describe.skip)(
+  'operator console in a real browser',
+  (t) => {
+    let context: BrowserContext;
+    let page: Page;
+    let profile: string;
+    let base: string;
+
+    beforeAll(async () => {
+      await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const address = t.app.getHttpServer().address();
+      base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+      // A fresh profile per run: nothing from an earlier session (storage, cache) leaks in.
+      profile = mkdtempSync(join(tmpdir(), 'ppob-chromium-'));
+      context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS });
+      page = context.pages()[0] ?? (await context.newPage());
+      // The console asks before it moves money; the test says yes.
+      page.on('dialog', (dialog) => void dialog.accept());
+    }, 60_000);
+
+    afterAll(async () => {
+      await context?.close();
+      if (profile) rmSync(profile, { recursive: true, force: true });
+    });
+
+    async function signIn(): Promise<void> {
+      await page.goto(`${base}/admin/ui`);
+      await page.fill('#kunci', ADMIN_KEY);
+      await page.click('#form-masuk button[type=submit]');
+      await page.waitForSelector('#nav', { state: 'visible' });
+    }
+
+    it('is served with a strict content security policy', async () => {
+      const res = await fetch(`${base}/admin/ui`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/html');
+      expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+    });
+
+    it('refuses a wrong operator key and stays on the sign-in form', async () => {
+      await page.goto(`${base}/admin/ui`);
+      await page.fill('#kunci', 'x'.repeat(40));
+      await page.click('#form-masuk button[type=submit]');
+      await page.waitForFunction(() => document.getElementById('pesan')!.textContent!.includes('ditolak'));
+      expect(await page.isVisible('#nav')).toBe(false);
+    });
+
+    it('signs in, confirms a deposit through the page and shows the new saldo', async () => {
+      const user = await registerUser(t.app, { nama: '<img src=x onerror="window.__xss=1">', saldo: 0 });
+      const id = await userIdOf(t.app, user.email);
+      const ticket = (await reseller(t.app, user.apiKey, 'POST', '/deposit', { jumlah: 100_000, bank: 'BCA' })).json();
+
+      await signIn();
+      await page.waitForSelector('#laporan-isi .card');
+      expect(await page.textContent('#laporan-isi')).toContain('Cek ledger');
+
+      await page.click('nav button[data-tab=deposit]');
+      await page.waitForSelector(`tr[data-deposit-id="${ticket.id}"]`);
+      expect(await page.textContent(`tr[data-deposit-id="${ticket.id}"]`)).toContain(rupiah(ticket.jumlah_transfer));
+      await page.click(`[data-testid="konfirmasi-${ticket.id}"]`);
+      await page.waitForFunction(() => document.getElementById('pesan')!.textContent!.includes('dikonfirmasi'));
+      expect(await page.textContent('#pesan')).toContain(rupiah(ticket.jumlah_transfer));
+      // Confirmed tickets leave the pending list.
+      await page.waitForSelector(`tr[data-deposit-id="${ticket.id}"]`, { state: 'detached' });
+
+      await page.click('nav button[data-tab=reseller]');
+      await page.waitForSelector(`[data-testid="saldo-${id}"]`);
+      expect(await page.textContent(`[data-testid="saldo-${id}"]`)).toBe(rupiah(ticket.jumlah_transfer));
+      expect(await saldoOf(t.app, user.apiKey)).toBe(ticket.jumlah_transfer);
+      // The reseller's chosen name is shown as text, never run as markup.
+      expect(await page.textContent(`tr[data-user-id="${id}"]`)).toContain('<img src=x');
+      expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    }, 60_000);
+
+    it('suspends a reseller from the page', async () => {
+      const user = await registerUser(t.app, { saldo: 0 });
+      const id = await userIdOf(t.app, user.email);
+      await signIn();
+      await page.click('nav button[data-tab=reseller]');
+      await page.click(`[data-testid="aktif-${id}"]`);
+      await page.waitForFunction((uid) => document.querySelector(`tr[data-user-id="${uid}"]`)?.textContent?.includes('DINONAKTIFKAN'), id);
+      const res = await t.app.inject({ method: 'GET', url: '/saldo', headers: { 'x-api-key': user.apiKey } });
+      expect(res.json().code).toBe('USER_SUSPENDED');
+    }, 60_000);
+  },
+  adminEnv(),
+);
