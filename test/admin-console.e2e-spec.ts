@@ -51,8 +51,11 @@ const rupiah = (n: number) => new Intl.NumberFormat('id-ID').format(n);
       if (profile) rmSync(profile, { recursive: true, force: true });
     });
 
+    /** Signs in from a clean tab (the console keeps the key in sessionStorage). */
     async function signIn(): Promise<void> {
       await page.goto(`${base}/admin/ui`);
+      await page.evaluate(() => sessionStorage.clear());
+      await page.reload();
       await page.fill('#kunci', ADMIN_KEY);
       await page.click('#form-masuk button[type=submit]');
       await page.waitForSelector('#nav', { state: 'visible' });
