@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min, ValidateIf } from 'class-validator';
 import { PageQueryDto } from '../common/page-query.dto';
 import { QueryInt } from '../common/query-int';
+import { TransaksiResponseDto } from '../transaksi/transaksi.dto';
 import { TRANSAKSI_STATUSES, TransaksiStatus } from '../transaksi/transaksi.entity';
 
 export class AdminTransaksiQueryDto extends PageQueryDto {
@@ -54,45 +55,15 @@ export class AdminTransaksiQueryDto extends PageQueryDto {
   to?: string;
 }
 
-export class AdminTransaksiResponseDto {
-  @ApiProperty({ example: 17 })
-  id!: number;
-
+export class AdminTransaksiResponseDto extends TransaksiResponseDto {
   @ApiProperty({ example: 7 })
   user_id!: number;
-
-  @ApiProperty({ example: 1 })
-  produk_id!: number;
-
-  @ApiProperty({ example: 'INV-2026-0001' })
-  ref_id!: string;
-
-  @ApiProperty({ example: '087800000001' })
-  nomor_tujuan!: string;
-
-  @ApiProperty({ example: 10000 })
-  nominal!: number;
-
-  @ApiProperty({ example: 12000 })
-  harga!: number;
-
-  @ApiProperty({ example: 'proses', enum: TRANSAKSI_STATUSES })
-  status!: TransaksiStatus;
 
   @ApiProperty({ example: true, description: 'The processor gave up (upstream outcome unknown): an operator must settle it' })
   perlu_operator!: boolean;
 
-  @ApiProperty({ example: 3 })
+  @ApiProperty({ example: 3, description: 'How many times a processor claimed it' })
   attempts!: number;
-
-  @ApiProperty({ example: 'Upstream tidak menjawab', nullable: true, type: String })
-  hasil_eksekusi!: string | null;
-
-  @ApiProperty({ example: '2026-11-30T03:15:00.000Z' })
-  waktu!: string;
-
-  @ApiProperty({ example: '2026-11-30T03:16:00.000Z' })
-  updated_at!: string;
 }
 
 export class SelesaikanDto {

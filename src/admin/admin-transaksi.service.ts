@@ -3,32 +3,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/domain-error';
-import { dbTime, execute } from '../database/raw-sql';
+import { execute } from '../database/raw-sql';
 import { sqlDateTime } from '../database/sql-time';
 import { TransactionRunner } from '../database/transaction-runner';
 import { lockUserRow } from '../database/user-lock';
-import type { TransaksiStatus } from '../transaksi/transaksi.entity';
+import { toTransaksiResponse, TRANSAKSI_COLUMNS, transaksiFromRow, TransaksiRow } from '../transaksi/transaksi.mapper';
 import { LedgerService } from '../users/ledger.service';
 import type { AdminCaller } from './admin-key.guard';
 import { AdminTransaksiQueryDto, AdminTransaksiResponseDto, SelesaikanDto } from './admin-transaksi.dto';
-
-interface Row {
-  id: number | string;
-  user_id: number | string;
-  produk_id: number | string;
-  ref_id: string;
-  nomor_tujuan: string;
-  nominal: number | string;
-  harga: number | string;
-  status: TransaksiStatus;
-  hasil_eksekusi: string | null;
-  attempts: number | string;
-  locked_by: string | null;
-  waktu: Date | string;
-  updated_at: Date | string;
-}
-
-const COLUMNS = 'id, user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, hasil_eksekusi, attempts, locked_by, waktu, updated_at';
 
 /**
  * "Waits for an operator": a purchase the processor gave up on without a definite answer. It is
@@ -65,8 +47,8 @@ export class AdminTransaksiService {
     if (query.nomor_tujuan) add('nomor_tujuan = ?', query.nomor_tujuan);
     if (query.from) add('waktu >= ?', sqlDateTime(instant('from', query.from)));
     if (query.to) add('waktu < ?', sqlDateTime(instant('to', query.to)));
-    const rows: Row[] = await this.dataSource.query(
-      `SELECT ${COLUMNS} FROM transaksi ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+    const rows: TransaksiRow[] = await this.dataSource.query(
+      `SELECT ${TRANSAKSI_COLUMNS} FROM transaksi ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
       [...params, limit],
     );
     return rows.map(toResponse);
@@ -86,7 +68,7 @@ export class AdminTransaksiService {
     const note = dto.keterangan ? `: ${dto.keterangan}` : '';
     const hasil = dto.status === 'sukses' ? `Sukses. SN: ${dto.sn} (diselesaikan operator${note})` : `Gagal (diselesaikan operator${note})`;
     return this.tx.run(async (manager) => {
-      const [row]: Row[] = await manager.query(`SELECT ${COLUMNS} FROM transaksi WHERE id = ?`, [id]);
+      const [row]: TransaksiRow[] = await manager.query(`SELECT ${TRANSAKSI_COLUMNS} FROM transaksi WHERE id = ?`, [id]);
       if (!row) throw new DomainError('TRANSAKSI_NOT_FOUND', `Transaksi ${id} tidak ditemukan`);
       await lockUserRow(manager, this.tx.dialect, Number(row.user_id));
       const now = new Date();
@@ -118,7 +100,7 @@ export class AdminTransaksiService {
   }
 }
 
-function notSettleable(row: Row): DomainError {
+function notSettleable(row: TransaksiRow): DomainError {
   const why =
     row.status === 'sukses' || row.status === 'gagal'
       ? `sudah ${row.status}`
@@ -137,20 +119,7 @@ function instant(field: string, value: string): Date {
   return date;
 }
 
-function toResponse(row: Row): AdminTransaksiResponseDto {
-  return {
-    id: Number(row.id),
-    user_id: Number(row.user_id),
-    produk_id: Number(row.produk_id),
-    ref_id: row.ref_id,
-    nomor_tujuan: row.nomor_tujuan,
-    nominal: Number(row.nominal),
-    harga: Number(row.harga),
-    status: row.status,
-    perlu_operator: row.status === 'proses' && row.locked_by === null,
-    attempts: Number(row.attempts),
-    hasil_eksekusi: row.hasil_eksekusi,
-    waktu: dbTime(row.waktu).toISOString(),
-    updated_at: dbTime(row.updated_at).toISOString(),
-  };
+function toResponse(row: TransaksiRow): AdminTransaksiResponseDto {
+  const trx = transaksiFromRow(row);
+  return { ...toTransaksiResponse(trx), user_id: trx.userId, perlu_operator: trx.status === 'proses' && trx.lockedBy === null, attempts: trx.attempts };
 }
