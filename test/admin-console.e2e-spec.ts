@@ -33,7 +33,6 @@ const rupiah = (n: number) => new Intl.NumberFormat('id-ID').format(n);
  */
 type PageGlobals = {
   document: { getElementById(id: string): { textContent: string | null } | null; querySelector(selector: string): { textContent: string | null } | null };
-  sessionStorage: { clear(): void };
   __xss?: number;
 };
 
@@ -50,21 +49,25 @@ const consoleSpecs = (t: TestApp) => {
       // A fresh profile per run: nothing from an earlier session (storage, cache) leaks in.
       profile = mkdtempSync(join(tmpdir(), 'ppob-chromium-'));
       context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS });
-      page = context.pages()[0] ?? (await context.newPage());
+    }, 60_000);
+
+    // A new tab per test: the console keeps the key in the tab's sessionStorage.
+    beforeEach(async () => {
+      page = await context.newPage();
       // The console asks before it moves money; the test says yes.
       page.on('dialog', (dialog) => void dialog.accept());
-    }, 60_000);
+    });
+    afterEach(async () => {
+      await page?.close();
+    });
 
     afterAll(async () => {
       await context?.close();
       if (profile) rmSync(profile, { recursive: true, force: true });
     });
 
-    /** Signs in from a clean tab (the console keeps the key in sessionStorage). */
     async function signIn(): Promise<void> {
       await page.goto(`${base}/admin/ui`);
-      await page.evaluate(() => (globalThis as unknown as PageGlobals).sessionStorage.clear());
-      await page.reload();
       await page.fill('#kunci', ADMIN_KEY);
       await page.click('#form-masuk button[type=submit]');
       await page.waitForSelector('#nav', { state: 'visible' });
