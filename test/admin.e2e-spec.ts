@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { beli, countRows, get, registerUser, saldoOf, startInstanceOn, waitForIdle } from './support/factories';
 import { ADMIN_KEY, ADMIN_KEY_2, admin, adminEnv, reseller, userIdOf } from './support/admin';
-import { describeEachEngine, TestApp } from './support/test-app';
+import { describeEachEngine, TestApp, useTestApp } from './support/test-app';
+import { describeFor, ENGINES } from './support/test-db';
 
 async function auditRows(t: TestApp): Promise<number> {
   const [row] = await t.dataSource.query('SELECT COUNT(*) AS n FROM admin_audit');
@@ -256,3 +258,25 @@ describeEachEngine(
   },
   adminEnv({ PROCESSOR_ENABLED: 'false' }),
 );
+
+describe.each(ENGINES)('operator logs on %s', (engine) => {
+  describeFor(engine)(engine, () => {
+    const lines: string[] = [];
+    const t = useTestApp(engine, adminEnv({ LOG_LEVEL: 'debug' }), { logDestination: { write: (line: string) => void lines.push(line) } });
+
+    it('never writes an operator key or its hash, through sign-ins, refusals and writes', async () => {
+      const user = await registerUser(t.app, { saldo: 0 });
+      const ticket = (await reseller(t.app, user.apiKey, 'POST', '/deposit', { jumlah: 10_000, bank: 'BCA' })).json();
+      await admin(t.app, 'POST', `/admin/deposit/${ticket.id}/konfirmasi`);
+      await admin(t.app, 'GET', '/admin/laporan', undefined, `${ADMIN_KEY}-wrong`);
+      await admin(t.app, 'GET', '/admin/audit', undefined, ADMIN_KEY_2);
+      await admin(t.app, 'POST', '/admin/produk', { nama: 'x' });
+      const all = lines.join('');
+      expect(all).toContain('"statusCode":401');
+      for (const secret of [ADMIN_KEY, ADMIN_KEY_2, `${ADMIN_KEY}-wrong`]) {
+        expect(all).not.toContain(secret);
+        expect(all).not.toContain(createHash('sha256').update(secret).digest('hex'));
+      }
+    });
+  });
+});
