@@ -26,6 +26,13 @@ describeEachEngine(
       }
     });
   },
+    it('refuses deposits with a 400 that says no account is configured when DEPOSIT_BANKS is unset', async () => {
+      const user = await registerUser(t.app, { saldo: 0 });
+      const res = await reseller(t.app, user.apiKey, 'POST', '/deposit', { jumlah: 100_000, bank: 'BCA' });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({ statusCode: 400, code: 'DEPOSIT_BANK_UNKNOWN', detail: expect.stringContaining('DEPOSIT_BANKS') });
+    });
+  },
   { ALLOW_REGISTER_SALDO: 'true' },
 );
 
