@@ -15,6 +15,7 @@ describeEachEngine(
     it('answers 404 on every /admin route and on the console, exactly like an unknown route', async () => {
       const unknown = await admin(t.app, 'GET', '/admin/no-such-route');
       expect(unknown.statusCode).toBe(404);
+      expect(unknown.json().detail).toBe('Cannot GET /admin/no-such-route');
       for (const [method, url] of [
         ['GET', '/admin/deposit'],
         ['POST', '/admin/deposit/1/konfirmasi'],
@@ -22,10 +23,10 @@ describeEachEngine(
         ['GET', '/admin/ui'],
       ] as const) {
         const res = await admin(t.app, method, url);
-        expect({ url, status: res.statusCode, code: res.json().code }).toEqual({ url, status: 404, code: 'NOT_FOUND' });
+        expect({ url, body: res.json() }).toEqual({ url, body: { ...unknown.json(), detail: `Cannot ${method} ${url}` } });
       }
     });
-  },
+
     it('refuses deposits with a 400 that says no account is configured when DEPOSIT_BANKS is unset', async () => {
       const user = await registerUser(t.app, { saldo: 0 });
       const res = await reseller(t.app, user.apiKey, 'POST', '/deposit', { jumlah: 100_000, bank: 'BCA' });
