@@ -1,14 +1,12 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsBoolean, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { OptionalField } from '../common/validation';
+import { OptionalField, Trim } from '../common/validation';
 
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const MAX_RUPIAH = 1_000_000_000;
 
 export class CreateProdukDto {
   @ApiProperty({ example: 'Pulsa 25k', maxLength: 100 })
-  @Transform(trim)
+  @Trim()
   @MaxLength(100)
   @IsNotEmpty()
   @IsString()
@@ -21,7 +19,7 @@ export class CreateProdukDto {
 
   @ApiPropertyOptional({ example: 'pulsa', maxLength: 50, default: 'umum' })
   @OptionalField()
-  @Transform(trim)
+  @Trim()
   @MaxLength(50)
   @IsNotEmpty()
   @IsString()
@@ -41,7 +39,7 @@ export class CreateProdukDto {
 
   @ApiPropertyOptional({ example: 'Pulsa reguler Rp25.000', maxLength: 255, default: '' })
   @OptionalField()
-  @Transform(trim)
+  @Trim()
   @MaxLength(255)
   @IsString()
   deskripsi?: string;

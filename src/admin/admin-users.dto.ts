@@ -1,9 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, NotEquals } from 'class-validator';
 import { PageQueryDto } from '../common/page-query.dto';
+import { Trim } from '../common/validation';
 
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class AdminUsersQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'maju', description: 'Part of the email (without case)' })
@@ -51,7 +50,7 @@ export class KoreksiSaldoDto {
   jumlah!: number;
 
   @ApiProperty({ example: 'Koreksi transfer ganda 30/11', maxLength: 200 })
-  @Transform(trim)
+  @Trim()
   @MaxLength(200)
   @IsNotEmpty()
   @IsString()

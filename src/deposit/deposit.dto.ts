@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { PageQueryDto } from '../common/page-query.dto';
+import { Trim } from '../common/validation';
 import { DEPOSIT_STATUSES, DepositStatus } from './deposit.entity';
 
 /** Far above any real deposit; the configured DEPOSIT_MIN/DEPOSIT_MAX are checked by the service. */
@@ -15,7 +15,7 @@ export class CreateDepositDto {
   jumlah!: number;
 
   @ApiProperty({ example: 'BCA', description: 'One of the banks in DEPOSIT_BANKS' })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @Trim()
   @MaxLength(20)
   @IsNotEmpty()
   @IsString()
