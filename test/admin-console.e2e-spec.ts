@@ -116,6 +116,47 @@ const consoleSpecs = (t: TestApp) => {
       expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__xss)).toBeUndefined();
     }, 60_000);
 
+    it('creates a product and changes its price through the edit form', async () => {
+      await signIn();
+      await page.click('nav button[data-tab=produk]');
+      await page.waitForSelector('#produk-baris tr');
+      await page.fill('#form-produk [name=nama]', 'Pulsa 5k konsol');
+      await page.fill('#form-produk [name=kode]', 'UI5');
+      await page.fill('#form-produk [name=harga]', '6500');
+      await page.fill('#form-produk [name=nominal]', '5000');
+      await page.click('#form-produk button[type=submit]');
+      await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.getElementById('pesan')?.textContent?.includes('disimpan'));
+      const created = (await t.app.inject({ method: 'GET', url: '/admin/produk', headers: { 'x-admin-key': ADMIN_KEY } })).json().find((p: { kode: string }) => p.kode === 'UI5');
+      expect(created).toMatchObject({ nama: 'Pulsa 5k konsol', harga: 6_500, nominal: 5_000, kategori: 'umum', aktif: true });
+
+      await page.click(`[data-testid="ubah-produk-${created.id}"]`);
+      expect(await page.inputValue('#form-produk [name=harga]')).toBe('6500');
+      await page.fill('#form-produk [name=harga]', '6400');
+      // The create's "disimpan" message is still shown: wait for the PATCH itself.
+      const patched = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().endsWith(`/admin/produk/${created.id}`));
+      await page.click('#form-produk button[type=submit]');
+      expect((await patched).status()).toBe(200);
+      const changed = (await t.app.inject({ method: 'GET', url: '/admin/produk', headers: { 'x-admin-key': ADMIN_KEY } })).json().find((p: { id: number }) => p.id === created.id);
+      expect(changed).toMatchObject({ harga: 6_400, kode: 'UI5' });
+    }, 60_000);
+
+    it('lists a purchase waiting for an operator under its filter and refunds it once from the page', async () => {
+      const user = await registerUser(t.app, { saldo: 20_000 });
+      const bought = await t.app.inject({ method: 'POST', url: '/beli', headers: { 'x-api-key': user.apiKey }, payload: { produk_id: 1, nomor_tujuan: '087800000003' } });
+      const trxId = bought.json().id;
+      // What the processor leaves when the upstream cannot say whether it delivered.
+      await t.dataSource.query("UPDATE transaksi SET status = 'proses', locked_by = NULL, locked_until = NULL WHERE id = ?", [trxId]);
+      await signIn();
+      await page.click('nav button[data-tab=transaksi]');
+      await page.selectOption('#form-transaksi [name=perlu_operator]', 'true');
+      await page.click('#form-transaksi button[type=submit]');
+      await page.click(`[data-testid="gagal-${trxId}"]`);
+      await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.getElementById('pesan')?.textContent?.includes('direfund'));
+      expect(await saldoOf(t.app, user.apiKey)).toBe(20_000);
+      const [refunds] = await t.dataSource.query("SELECT COUNT(*) AS n FROM mutasi WHERE jenis = 'refund' AND transaksi_id = ?", [trxId]);
+      expect(Number(refunds.n)).toBe(1);
+    }, 60_000);
+
     it('suspends a reseller from the page', async () => {
       const user = await registerUser(t.app, { saldo: 0 });
       const id = await userIdOf(t.app, user.email);
@@ -128,5 +169,6 @@ const consoleSpecs = (t: TestApp) => {
     }, 60_000);
 };
 
-if (HAVE_BROWSER) describeEachEngine('operator console in a real browser', consoleSpecs, adminEnv());
+// The processor is off: purchases stay where the specs put them.
+if (HAVE_BROWSER) describeEachEngine('operator console in a real browser', consoleSpecs, adminEnv({ PROCESSOR_ENABLED: 'false' }));
 else describe.skip('operator console in a real browser (no browser installed)', () => consoleSpecs({} as TestApp));
