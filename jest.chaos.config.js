@@ -12,7 +12,6 @@ module.exports = {
   rootDir: '.',
   testMatch: ['<rootDir>/test/chaos/**/*.chaos-spec.ts'],
   transform: base.transform,
-  transformIgnorePatterns: base.transformIgnorePatterns,
   // One scenario: its steps set their own time limits.
   testTimeout: 60_000,
   maxWorkers: 1,

@@ -1,5 +1,6 @@
 /**
- * One test command (`npm test`): unit specs beside the code (src/**\/*.spec.ts), e2e specs that
+ * One test command (`npm test`): unit specs beside the code (src/**\/*.spec.ts) and of the
+ * project itself (test/*.spec.ts: its package and lockfile), e2e specs that
  * boot the real app on SQLite and on a real MySQL/MariaDB database (test/**\/*.e2e-spec.ts), and
  * multi-process specs that start several built instances (test/**\/*.mp-spec.ts).
  */
@@ -7,14 +8,11 @@ module.exports = {
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
   rootDir: '.',
-  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/test/**/*.mp-spec.ts'],
+  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/test/**/*.mp-spec.ts'],
   transform: {
     // Type checking happens in `pretest` (tsc); here ts-jest only transpiles.
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { allowJs: true, isolatedModules: true }, diagnostics: false }],
   },
-  // content-disposition 3 (used by @fastify/static, which serves /docs) is ESM-only. Node 20.19+
-  // loads it through require(esm), Jest's module loader does not, so Jest transpiles it.
-  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 30_000,
   maxWorkers: 2,

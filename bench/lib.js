@@ -192,6 +192,14 @@ function sqlPool(db, size = 2) {
 // ---------------------------------------------------------------------------------------------
 // Child processes
 
+// The Node that runs the service and baseline processes; run.js switches it per BENCH_NODES
+// pass. `env` carries that Node's PATH and its own better-sqlite3 build (SQLITE_NATIVE_BINDING).
+let serviceNode = { bin: process.execPath, env: {} };
+
+function useServiceNode(bin, env = {}) {
+  serviceNode = { bin, env };
+}
+
 /**
  * Starts a Node script (default: the built app) on a free port and waits for GET /health.
  * `nodeArgs` go before the script (e.g. --cpu-prof). The child's stderr is kept for errors.
@@ -199,9 +207,9 @@ function sqlPool(db, size = 2) {
 async function startInstance(env, { script = 'dist/src/main.js', nodeArgs = [], label = 'service', healthPath = '/health', startTimeoutMs = 60_000, ipc = false } = {}) {
   const port = await freePort();
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, [...nodeArgs, script], {
+  const child = spawn(serviceNode.bin, [...nodeArgs, script], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...process.env, ...serviceNode.env, NODE_ENV: 'development', ALLOW_REGISTER_SALDO: 'true', LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe', ...(ipc ? ['ipc'] : [])],
   });
   children.add(child);
@@ -405,6 +413,7 @@ module.exports = {
   sqlPool,
   openCount,
   startInstance,
+  useServiceNode,
   stopChild,
   post,
   get,

@@ -8,6 +8,11 @@
  *   pickup     purchase-to-execution latency at a steady 50 purchases/s
  *   slow       processor throughput with a slow (2 s) upstream at concurrency 100 and 200
  *
+ * BENCH_NODES (comma-separated: `current`, a major such as 24 or 20, or x.y.z; default current)
+ * runs every phase once per Node, the service and baseline processes on that Node, and reports
+ * them side by side. A Node other than the machine's comes from the npm registry with its own
+ * better-sqlite3 build (test/support/node-runtime.js), as `npm test` gets Node 24.
+ *
  * A run of the default phases writes docs/BENCHMARKS.md (BENCH_DOC=0 to skip, BENCH_DOC=1 to
  * write after any selection). Every child process is stopped and every ppob_bench_* database
  * dropped at the end, also on failure or Ctrl-C.
@@ -19,6 +24,7 @@ const { join } = require('node:path');
 const mysql = require('mysql2/promise');
 const lib = require('./lib');
 const report = require('./report');
+const runtime = require('../test/support/node-runtime');
 
 const DEFAULT_PHASES = ['http', 'processor', 'pickup'];
 const PHASES = {
@@ -32,6 +38,18 @@ function selectedPhases() {
   const only = (process.env.BENCH_ONLY ?? DEFAULT_PHASES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
   for (const p of only) if (!PHASES[p]) throw new Error(`BENCH_ONLY: unknown phase "${p}" (known: ${Object.keys(PHASES).join(', ')})`);
   return only;
+}
+
+/** The Nodes of BENCH_NODES, each with the environment its processes need. */
+function selectedNodes() {
+  const specs = (process.env.BENCH_NODES ?? 'current').split(',').map((s) => s.trim()).filter(Boolean);
+  const say = (line) => console.log(`bench: ${line}`);
+  return specs.map((spec) => {
+    const own = spec === 'current' || spec === process.versions.node || spec === process.versions.node.split('.')[0];
+    const node = own ? runtime.currentNode() : runtime.ensureNode(spec, say);
+    const binding = own ? null : runtime.ensureSqliteBinding(node, say);
+    return { version: `v${node.version}`, bin: node.bin, env: runtime.runtimeEnv(node, binding, { PATH: process.env.PATH }) };
+  });
 }
 
 async function machineInfo() {
@@ -51,6 +69,7 @@ async function machineInfo() {
     ramGb: (os.totalmem() / 1024 ** 3).toFixed(1),
     os: `${os.type()} ${os.release()}`,
     node: process.version,
+    benchNode: process.version,
     db: `MariaDB/MySQL ${v} at ${new URL(lib.MYSQL_URL).host}`,
     commit,
     loadStart: os.loadavg().map((l) => l.toFixed(2)).join(' '),
@@ -59,8 +78,10 @@ async function machineInfo() {
 
 async function main() {
   const phases = selectedPhases();
+  const nodes = selectedNodes();
   const started = Date.now();
   const machine = await machineInfo();
+  machine.node = nodes.map((n) => n.version).join(', ');
   const envShown = Object.entries(process.env)
     .filter(([k]) => k.startsWith('BENCH_') || ['PROCESSOR_CONCURRENCY', 'PROCESSOR_BATCH_SIZE', 'DATABASE_POOL_SIZE'].includes(k))
     .map(([k, v]) => `${k}=${v} `)
@@ -68,10 +89,37 @@ async function main() {
   machine.command = `${envShown}npm run bench`;
   console.log(`bench: phases ${phases.join(', ')}; ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GB, Node ${machine.node}, ${machine.db}; load ${machine.loadStart}`);
 
+  const runs = [];
+  for (const node of nodes) {
+    lib.useServiceNode(node.bin, node.env);
+    if (nodes.length > 1) console.log(`\n== bench: service on Node ${node.version}`);
+    runs.push({ node: node.version, all: await runPhases(phases) });
+  }
+  machine.loadEnd = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  machine.wallS = ((Date.now() - started) / 1000).toFixed(0);
+
+  for (const run of runs) {
+    if (runs.length > 1) console.log(`\n== Node ${run.node}`);
+    report.printSummary(run.all);
+    console.log(report.detailTables(run.all));
+  }
+  if (runs.length > 1) console.log('\n' + report.nodeComparison(runs) + '\n');
+  console.log(`\nbench: done in ${machine.wallS} s (without the build)`);
+
+  const full = DEFAULT_PHASES.every((p) => phases.includes(p));
+  const writeDoc = process.env.BENCH_DOC === '1' || (process.env.BENCH_DOC !== '0' && full);
+  if (writeDoc) {
+    const file = join(lib.ROOT, 'docs', 'BENCHMARKS.md');
+    require('node:fs').mkdirSync(join(lib.ROOT, 'docs'), { recursive: true });
+    writeFileSync(file, report.markdown(runs, machine));
+    console.log(`bench: wrote ${file}`);
+  }
+}
+
+async function runPhases(phases) {
   const rss = new lib.RssSampler(200);
-  const all = {};
+  const all = { probes: [] };
   try {
-    all.probes = [];
     for (const phase of phases) {
       const probe = await lib.probeDatabase();
       all.probes.push({ phase, ...probe });
@@ -85,21 +133,7 @@ async function main() {
     rss.stop();
     await lib.cleanup();
   }
-  machine.loadEnd = os.loadavg().map((l) => l.toFixed(2)).join(' ');
-  machine.wallS = ((Date.now() - started) / 1000).toFixed(0);
-
-  report.printSummary(all);
-  console.log(report.detailTables(all));
-  console.log(`\nbench: done in ${machine.wallS} s (without the build)`);
-
-  const full = DEFAULT_PHASES.every((p) => phases.includes(p));
-  const writeDoc = process.env.BENCH_DOC === '1' || (process.env.BENCH_DOC !== '0' && full);
-  if (writeDoc) {
-    const file = join(lib.ROOT, 'docs', 'BENCHMARKS.md');
-    require('node:fs').mkdirSync(join(lib.ROOT, 'docs'), { recursive: true });
-    writeFileSync(file, report.markdown(all, machine));
-    console.log(`bench: wrote ${file}`);
-  }
+  return all;
 }
 
 main().catch(async (err) => {

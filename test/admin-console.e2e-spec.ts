@@ -145,7 +145,7 @@ const consoleSpecs = (t: TestApp) => {
       const bought = await t.app.inject({ method: 'POST', url: '/beli', headers: { 'x-api-key': user.apiKey }, payload: { produk_id: 1, nomor_tujuan: '087800000003' } });
       const trxId = bought.json().id;
       // What the processor leaves when the upstream cannot say whether it delivered.
-      await t.dataSource.query("UPDATE transaksi SET status = 'proses', locked_by = NULL, locked_until = NULL WHERE id = ?", [trxId]);
+      await t.dataSource.query("UPDATE transaksi SET status = 'proses', perlu_operator = 1, locked_by = NULL, locked_until = NULL WHERE id = ?", [trxId]);
       await signIn();
       await page.click('nav button[data-tab=transaksi]');
       await page.selectOption('#form-transaksi [name=perlu_operator]', 'true');

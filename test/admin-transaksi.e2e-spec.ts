@@ -12,7 +12,7 @@ const run = promisify(execFile);
 
 /** What the processor leaves when it gives up without a definite answer: proses, no lease holder. */
 async function makeWaitForOperator(t: TestApp, id: number): Promise<void> {
-  await t.dataSource.query("UPDATE transaksi SET status = 'proses', locked_by = NULL, locked_until = NULL, attempts = 3 WHERE id = ?", [id]);
+  await t.dataSource.query("UPDATE transaksi SET status = 'proses', perlu_operator = 1, locked_by = NULL, locked_until = NULL, attempts = 3 WHERE id = ?", [id]);
 }
 
 async function refundsOf(t: TestApp, id: number): Promise<number> {
@@ -87,15 +87,19 @@ describeEachEngine(
       expect(await saldoOf(t.app, user.apiKey)).toBe(18_000);
     });
 
-    it('cannot settle a row the processor holds or one still pending', async () => {
+    it('cannot settle a row the processor holds, one still pending, or one not handed to the operator', async () => {
       const user = await registerUser(t.app, { saldo: 50_000 });
       const held = (await beli(t.app, user.apiKey)).json();
       await t.dataSource.query("UPDATE transaksi SET status = 'proses', locked_by = 'other-instance', locked_until = '2099-01-01 00:00:00.000' WHERE id = ?", [held.id]);
       const pending = (await beli(t.app, user.apiKey)).json();
+      // proses without a holder but not handed to the operator (the processor may still take it back).
+      const unmarked = (await beli(t.app, user.apiKey)).json();
+      await t.dataSource.query("UPDATE transaksi SET status = 'proses', locked_by = NULL, locked_until = NULL WHERE id = ?", [unmarked.id]);
       const before = await t.dataSource.query('SELECT id, status, hasil_eksekusi, locked_by FROM transaksi ORDER BY id');
       for (const [id, detail] of [
         [held.id, 'sedang dikerjakan processor'],
         [pending.id, 'belum diproses'],
+        [unmarked.id, 'sedang dikerjakan processor'],
       ] as const) {
         for (const body of [{ status: 'gagal' }, { status: 'sukses', sn: '1' }]) {
           const res = await admin(t.app, 'POST', `/admin/transaksi/${id}/selesaikan`, body);
@@ -200,7 +204,8 @@ describeEachEngine(
       // Outside the project directory, so a developer's .env cannot change what the CLI reads.
       const cli = await run(process.execPath, [join(PROJECT_ROOT, 'dist', 'src', 'laporan', 'laporan.cli.js'), '2026-11-30'], {
         cwd: tmpdir(),
-        env: { PATH: process.env.PATH, DATABASE_URL: t.db.url, NODE_ENV: 'test' },
+        // SQLITE_NATIVE_BINDING: npm test may run under a Node with its own better-sqlite3 build (test/run.js).
+        env: { PATH: process.env.PATH, DATABASE_URL: t.db.url, NODE_ENV: 'test', ...(process.env.SQLITE_NATIVE_BINDING ? { SQLITE_NATIVE_BINDING: process.env.SQLITE_NATIVE_BINDING } : {}) },
       }).then(
         () => ({ code: 0, stdout: '' }),
         (err: { code: number; stdout: string }) => ({ code: err.code, stdout: err.stdout }),

@@ -24,7 +24,7 @@ describeEachEngine('finalize under load', (t) => {
 
     const transactions = jest.spyOn(runner, 'run');
     const outcomes = await Promise.all(
-      rows.map((row, i) => queue.finalize(row, i % 3 === 0 ? { status: 'gagal', hasil: `Gagal ${row.id}` } : { status: 'sukses', hasil: `Sukses. SN: ${row.id}` })),
+      rows.map((row, i) => queue.finalize(row, i % 3 === 0 ? { status: 'gagal', hasil: `Gagal ${row.id}`, refund: true } : { status: 'sukses', hasil: `Sukses. SN: ${row.id}`, refund: false })),
     );
     transactions.mockRestore();
 
@@ -61,8 +61,8 @@ describeEachEngine('finalize under load', (t) => {
     expect((await beli(t.app, user.apiKey, { nomor_tujuan: '081299999999' })).statusCode).toBe(200);
     const [row] = await queue.claim(1);
     const outcomes = await Promise.all([
-      queue.finalize(row, { status: 'gagal', hasil: 'Gagal' }),
-      queue.finalize(row, { status: 'gagal', hasil: 'Gagal' }),
+      queue.finalize(row, { status: 'gagal', hasil: 'Gagal', refund: true }),
+      queue.finalize(row, { status: 'gagal', hasil: 'Gagal', refund: true }),
     ]);
     expect(outcomes.sort()).toEqual(['lease-lost', 'written']);
     const [refunds] = await t.dataSource.query("SELECT COUNT(*) AS n FROM mutasi WHERE jenis = 'refund' AND transaksi_id = ?", [row.id]);

@@ -59,6 +59,7 @@ describeFor('mysql')('three instances sharing one MySQL database', () => {
       name: instanceIds[i],
       env: {
         NODE_ENV: 'test',
+        ALLOW_REGISTER_SALDO: 'true',
         DATABASE_URL: db!.url,
         // Several specs share one server (max_connections 151 by default): keep each pool small.
         DATABASE_POOL_SIZE: '10',

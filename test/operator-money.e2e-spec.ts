@@ -45,7 +45,7 @@ describeEachEngine(
       const stuck: number[] = [];
       for (let i = 0; i < STUCK; i++) stuck.push((await beli(t.app, user.apiKey, { nomor_tujuan: '087800000003' })).json().id);
       expect(stuck.every((trxId) => Number.isInteger(trxId))).toBe(true);
-      await t.dataSource.query(`UPDATE transaksi SET status = 'proses', locked_by = NULL, locked_until = NULL WHERE id IN (${stuck.join(', ')})`);
+      await t.dataSource.query(`UPDATE transaksi SET status = 'proses', perlu_operator = 1, locked_by = NULL, locked_until = NULL WHERE id IN (${stuck.join(', ')})`);
 
       second = await startInstanceOn(t.db, { ...ENV, PROCESSOR_ENABLED: 'true' });
       const apps: NestFastifyApplication[] = [t.app, second.app];

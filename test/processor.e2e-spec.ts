@@ -200,7 +200,8 @@ describe.each(ENGINES)('transaksi processor on %s', (engine) => {
         );
 
         const row = await waitForFinal(t.dataSource, id);
-        expect(row).toMatchObject({ status: 'gagal', attempts: 2, hasil_eksekusi: 'Gagal: recorded upstream' });
+        // The upstream's recorded outcome counts; customers see the fixed gagal text, not the upstream's words.
+        expect(row).toMatchObject({ status: 'gagal', attempts: 2, hasil_eksekusi: 'Gagal: transaksi ditolak oleh provider; saldo dikembalikan' });
         expect(await executions(t.dataSource, id)).toEqual([{ instance_id: 'dead-instance', status: 'gagal' }]);
         expect(await mutasiOf(t.dataSource, id)).toEqual([
           { jenis: 'debit', jumlah: -12_000 },

@@ -45,6 +45,7 @@ describeFor('mysql')('an instance stopped with SIGTERM while purchases are in fl
     name,
     env: {
       NODE_ENV: 'test',
+      ALLOW_REGISTER_SALDO: 'true',
       DATABASE_URL: db!.url,
       // Several specs share one server (max_connections 151 by default): keep each pool small.
       DATABASE_POOL_SIZE: '10',

@@ -78,7 +78,7 @@ describe('starting the built app', () => {
     const proc = await startInstance({
       name: 'startup-sqlite',
       cwd,
-      env: { NODE_ENV: 'test', DATABASE_URL: undefined, LOG_LEVEL: 'log', PPOB_SIM_DELAY_MS: '0' },
+      env: { NODE_ENV: 'test', ALLOW_REGISTER_SALDO: 'true', DATABASE_URL: undefined, LOG_LEVEL: 'log', PPOB_SIM_DELAY_MS: '0' },
     });
     const dbFile = join(cwd, 'data', 'ppob.sqlite');
     expect(existsSync(dbFile)).toBe(true);

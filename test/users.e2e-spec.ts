@@ -191,7 +191,7 @@ describe.each(ENGINES)('register saldo policy on %s', (engine) => {
     });
 
     describe('with NODE_ENV=production and no ALLOW_REGISTER_SALDO', () => {
-      const t = useTestApp(engine, { NODE_ENV: 'production' });
+      const t = useTestApp(engine, { NODE_ENV: 'production', ALLOW_REGISTER_SALDO: '' });
 
       it('refuses a starting saldo by default', async () => {
         const res = await register(t.app, { nama: 'Prod', email: 'prod@example.com', saldo: 50_000 });

@@ -13,12 +13,11 @@ import type { AdminCaller } from './admin-key.guard';
 import { AdminTransaksiQueryDto, AdminTransaksiResponseDto, SelesaikanDto } from './admin-transaksi.dto';
 
 /**
- * "Waits for an operator": a purchase the processor gave up on without a definite answer. It is
- * `proses` with no lease holder; the processor never claims such a row and the operator settles
- * it. (Where the processing core marks these rows with transaksi.perlu_operator, that column is
- * added to this condition.)
+ * "Waits for an operator": a purchase the processor gave up on without a definite answer. The
+ * processing core leaves it `proses`, marked perlu_operator, with no lease holder, and never
+ * claims it again; only the operator settles it.
  */
-const PERLU_OPERATOR = "status = 'proses' AND locked_by IS NULL";
+const PERLU_OPERATOR = "status = 'proses' AND perlu_operator = 1 AND locked_by IS NULL";
 
 /** The operator's view of purchases: every reseller's, filtered, and the manual settlement. */
 @Injectable()
@@ -74,7 +73,7 @@ export class AdminTransaksiService {
       const now = new Date();
       const { affected } = await execute(
         manager,
-        `UPDATE transaksi SET status = ?, hasil_eksekusi = ?, locked_until = NULL, updated_at = ? WHERE id = ? AND ${PERLU_OPERATOR}`,
+        `UPDATE transaksi SET status = ?, hasil_eksekusi = ?, perlu_operator = 0, locked_until = NULL, updated_at = ? WHERE id = ? AND ${PERLU_OPERATOR}`,
         [dto.status, hasil.slice(0, 500), sqlDateTime(now), id],
       );
       if (affected !== 1) throw notSettleable(row);
@@ -121,5 +120,5 @@ function instant(field: string, value: string): Date {
 
 function toResponse(row: TransaksiRow): AdminTransaksiResponseDto {
   const trx = transaksiFromRow(row);
-  return { ...toTransaksiResponse(trx), user_id: trx.userId, perlu_operator: trx.status === 'proses' && trx.lockedBy === null, attempts: trx.attempts };
+  return { ...toTransaksiResponse(trx), user_id: trx.userId, perlu_operator: trx.perluOperator, attempts: trx.attempts };
 }

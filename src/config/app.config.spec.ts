@@ -29,11 +29,11 @@ describe('loadConfig', () => {
     });
 
     it('uses an embedded SQLite file under <cwd>/data when DATABASE_URL is unset', () => {
-      expect(config.database).toEqual({ type: 'sqlite', path: join(CWD, 'data', 'ppob.sqlite') });
+      expect(config.database).toEqual({ type: 'sqlite', path: join(CWD, 'data', 'ppob.sqlite'), nativeBinding: null });
     });
 
     it('treats a blank DATABASE_URL like an unset one', () => {
-      expect(loadConfig({ DATABASE_URL: '   ' }, CWD).database).toEqual({ type: 'sqlite', path: join(CWD, 'data', 'ppob.sqlite') });
+      expect(loadConfig({ DATABASE_URL: '   ' }, CWD).database).toEqual({ type: 'sqlite', path: join(CWD, 'data', 'ppob.sqlite'), nativeBinding: null });
     });
 
     it('enables the processor with its documented defaults', () => {
@@ -56,17 +56,22 @@ describe('loadConfig', () => {
     });
 
     it('simulates the provider with a 1-3 s delay and a 90% success rate', () => {
-      expect(config.ppobSim).toEqual({ delayMinMs: 1_000, delayMaxMs: 3_000, successRate: 0.9 });
+      expect(config.ppobSim).toEqual({ delayMinMs: 1_000, delayMaxMs: 3_000, successRate: 0.9, ignoreAbort: false });
     });
 
-    it('allows a starting saldo at /register in development', () => {
-      expect(config.allowRegisterSaldo).toBe(true);
+    it('refuses a starting saldo at /register by default (defect 5: money from nothing)', () => {
+      expect(config.allowRegisterSaldo).toBe(false);
     });
   });
 
   describe('ALLOW_REGISTER_SALDO', () => {
-    it('is allowed by default in test', () => {
-      expect(loadConfig({ NODE_ENV: 'test' }, CWD).allowRegisterSaldo).toBe(true);
+    it('is refused by default in test and development too', () => {
+      expect(loadConfig({ NODE_ENV: 'test' }, CWD).allowRegisterSaldo).toBe(false);
+      expect(loadConfig({ NODE_ENV: 'development' }, CWD).allowRegisterSaldo).toBe(false);
+    });
+
+    it('is allowed only with the explicit opt-in', () => {
+      expect(loadConfig({ ALLOW_REGISTER_SALDO: 'true' }, CWD).allowRegisterSaldo).toBe(true);
     });
 
     it('is refused by default in production', () => {
@@ -102,19 +107,42 @@ describe('loadConfig', () => {
     });
 
     it('resolves sqlite:relative against the working directory', () => {
-      expect(loadConfig({ DATABASE_URL: 'sqlite:var/ppob.db' }, CWD).database).toEqual({ type: 'sqlite', path: join(CWD, 'var', 'ppob.db') });
+      expect(loadConfig({ DATABASE_URL: 'sqlite:var/ppob.db' }, CWD).database).toEqual({ type: 'sqlite', path: join(CWD, 'var', 'ppob.db'), nativeBinding: null });
     });
 
     it('keeps sqlite:/absolute as given', () => {
-      expect(loadConfig({ DATABASE_URL: 'sqlite:/var/lib/ppob/ppob.db' }, CWD).database).toEqual({ type: 'sqlite', path: '/var/lib/ppob/ppob.db' });
+      expect(loadConfig({ DATABASE_URL: 'sqlite:/var/lib/ppob/ppob.db' }, CWD).database).toEqual({ type: 'sqlite', path: '/var/lib/ppob/ppob.db', nativeBinding: null });
     });
 
     it('reads sqlite:///absolute as an absolute path', () => {
-      expect(loadConfig({ DATABASE_URL: 'sqlite:///var/lib/ppob/ppob.db' }, CWD).database).toEqual({ type: 'sqlite', path: '/var/lib/ppob/ppob.db' });
+      expect(loadConfig({ DATABASE_URL: 'sqlite:///var/lib/ppob/ppob.db' }, CWD).database).toEqual({ type: 'sqlite', path: '/var/lib/ppob/ppob.db', nativeBinding: null });
     });
 
     it('keeps sqlite::memory: in memory', () => {
-      expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }, CWD).database).toEqual({ type: 'sqlite', path: ':memory:' });
+      expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }, CWD).database).toEqual({ type: 'sqlite', path: ':memory:', nativeBinding: null });
+    });
+  });
+
+  describe('SQLITE_NATIVE_BINDING', () => {
+    // Any existing absolute *.node file will do for the config: loading it is the driver's job.
+    const binding = require.resolve('better-sqlite3/build/Release/better_sqlite3.node');
+
+    it('hands an existing compiled module to the SQLite connection', () => {
+      expect(loadConfig({ SQLITE_NATIVE_BINDING: binding }, CWD).database).toEqual({
+        type: 'sqlite',
+        path: join(CWD, 'data', 'ppob.sqlite'),
+        nativeBinding: binding,
+      });
+    });
+
+    it.each([
+      ['a relative path', 'build/Release/better_sqlite3.node', 'absolute path'],
+      ['a file that is not a compiled module', __filename, 'absolute path'],
+      ['a missing file', '/nonexistent/better_sqlite3.node', 'does not exist'],
+    ])('refuses %s', (_label, value, message) => {
+      const problems = configErrorFor({ SQLITE_NATIVE_BINDING: value }).problems;
+      expect(problems).toEqual([expect.stringContaining('SQLITE_NATIVE_BINDING')]);
+      expect(problems[0]).toContain(message);
     });
   });
 
@@ -191,23 +219,6 @@ describe('loadConfig', () => {
     }
   });
 
-  describe('lease versus simulated delay', () => {
-    it('refuses a lease shorter than twice the longest simulated delay', () => {
-      const error = configErrorFor({ PROCESSOR_LEASE_MS: '5000', PPOB_SIM_DELAY_MS: '1000-3000' });
-      expect(error.problems).toHaveLength(1);
-      expect(error.message).toContain('PROCESSOR_LEASE_MS');
-      expect(error.message).toContain('PPOB_SIM_DELAY_MS');
-    });
-
-    it('refuses a long simulated delay against the default lease', () => {
-      expect(configErrorFor({ PPOB_SIM_DELAY_MS: '20000' }).message).toContain('PROCESSOR_LEASE_MS');
-    });
-
-    it('accepts a lease of exactly twice the longest simulated delay', () => {
-      const config = loadConfig({ PROCESSOR_LEASE_MS: '6000', PPOB_SIM_DELAY_MS: '1000-3000' }, CWD);
-      expect(config.processor.leaseMs).toBe(6_000);
-    });
-  });
   describe('operator side', () => {
     it('turns /admin off without ADMIN_API_KEYS, and keeps only hashes of the keys it is given', () => {
       expect(loadConfig({}, CWD).admin.keys).toEqual([]);

@@ -6,7 +6,16 @@ import { registerAs } from '@nestjs/config';
 
 export type DatabaseConfig =
   | { type: 'mysql'; url: string; poolSize: number; connectTimeoutMs: number }
-  | { type: 'sqlite'; path: string };
+  | {
+      type: 'sqlite';
+      path: string;
+      /**
+       * better-sqlite3's compiled module to load instead of node_modules' own: that one is built
+       * for the Node that ran `npm ci`, and a process on another Node (the test runner's Node 24,
+       * the CI smoke on Node 22) needs a build for its own ABI.
+       */
+      nativeBinding: string | null;
+    };
 
 export interface AppConfig {
   nodeEnv: 'development' | 'production' | 'test';
@@ -39,7 +48,14 @@ export interface AppConfig {
     delayMinMs: number;
     delayMaxMs: number;
     successRate: number;
+    /** The simulated upstream keeps running when the processor aborts its call (as an HTTP request already sent would). */
+    ignoreAbort: boolean;
   };
+  /**
+   * Added to this process's wall clock wherever the app reads it (AppClock). Test-only: it lets
+   * a spec give two instances clocks that disagree, as two machines' clocks do.
+   */
+  clockOffsetMs: number;
   /** Operator side (/admin). No keys: the /admin routes answer 404. */
   admin: { keys: AdminKey[] };
   deposit: {
@@ -104,9 +120,11 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
       authTtlMs: reader.int('AUTH_CACHE_TTL_MS', 500, 0, 1_000),
       produkTtlMs: reader.int('PRODUK_CACHE_TTL_MS', 500, 0, 1_000),
     },
-    // Demo convenience from the original service: a new user may name a starting saldo.
-    // Never in production unless the operator explicitly opts in.
-    allowRegisterSaldo: reader.bool('ALLOW_REGISTER_SALDO', nodeEnv !== 'production'),
+    // Demo convenience from the original service: a new user may name a starting saldo. Off
+    // unless asked for, whatever NODE_ENV says: a server started with `npm start` and exposed
+    // must not hand out money to anonymous /register calls. Only the simulated provider exists,
+    // so saldo given this way cannot buy anything real; a real supplier adapter must refuse it.
+    allowRegisterSaldo: reader.bool('ALLOW_REGISTER_SALDO', false),
     database,
     processor: {
       enabled: reader.bool('PROCESSOR_ENABLED', true),
@@ -122,7 +140,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
       delayMinMs: delay.min,
       delayMaxMs: delay.max,
       successRate: reader.float('PPOB_SIM_SUCCESS_RATE', 0.9, 0, 1),
+      ignoreAbort: reader.bool('PPOB_SIM_IGNORE_ABORT', false),
     },
+    clockOffsetMs: reader.int('APP_CLOCK_OFFSET_MS', 0, -3_600_000, 3_600_000),
     admin: { keys: parseAdminKeys(env.ADMIN_API_KEYS, problems) },
     deposit: {
       banks: parseDepositBanks(env.DEPOSIT_BANKS, problems),
@@ -140,13 +160,6 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
   if (config.processor.instanceId.length > 64) {
     problems.push('PROCESSOR_INSTANCE_ID must be at most 64 characters');
   }
-  // A provider call that outlives its lease could be claimed and executed again by another
-  // instance; keep the slowest simulated call well inside the lease.
-  if (delay.max * 2 > leaseMs) {
-    problems.push(
-      `PROCESSOR_LEASE_MS (${leaseMs}) must be at least twice the longest PPOB_SIM_DELAY_MS (${delay.max})`,
-    );
-  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -161,19 +174,20 @@ function defaultInstanceId(): string {
 function parseDatabaseUrl(raw: string | undefined, cwd: string, problems: string[], reader: EnvReader): DatabaseConfig {
   const poolSize = reader.int('DATABASE_POOL_SIZE', 20, 1, 500);
   const connectTimeoutMs = reader.int('DATABASE_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000);
+  const nativeBinding = parseNativeBinding(reader.string('SQLITE_NATIVE_BINDING', ''), problems);
   const value = raw?.trim();
-  if (!value) return { type: 'sqlite', path: join(cwd, 'data', 'ppob.sqlite') };
+  if (!value) return { type: 'sqlite', path: join(cwd, 'data', 'ppob.sqlite'), nativeBinding };
   if (value.startsWith('sqlite:')) {
     const path = value.slice('sqlite:'.length).replace(/^\/\//, '');
     if (!path) problems.push('DATABASE_URL sqlite: needs a file path, e.g. sqlite:data/ppob.sqlite');
-    return { type: 'sqlite', path: path === ':memory:' || isAbsolute(path) ? path : join(cwd, path) };
+    return { type: 'sqlite', path: path === ':memory:' || isAbsolute(path) ? path : join(cwd, path), nativeBinding };
   }
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     problems.push('DATABASE_URL is not a valid URL (expected mysql://user:pass@host:3306/dbname)');
-    return { type: 'sqlite', path: '' };
+    return { type: 'sqlite', path: '', nativeBinding };
   }
   if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') {
     problems.push(`DATABASE_URL scheme "${url.protocol}" is not supported (use mysql:// or sqlite:)`);
@@ -246,6 +260,16 @@ function parseTimeZone(value: string, problems: string[]): string {
     problems.push(`TZ_LAPORAN must be an IANA time zone such as Asia/Jakarta, got "${value}"`);
     return 'Asia/Jakarta';
   }
+}
+
+function parseNativeBinding(value: string, problems: string[]): string | null {
+  if (!value) return null;
+  if (!isAbsolute(value) || !value.endsWith('.node')) {
+    problems.push(`SQLITE_NATIVE_BINDING must be the absolute path of a compiled better_sqlite3.node, got "${value}"`);
+  } else if (!existsSync(value)) {
+    problems.push(`SQLITE_NATIVE_BINDING names a file that does not exist: ${value}`);
+  }
+  return value;
 }
 
 function parseDelay(raw: string | undefined, problems: string[]): { min: number; max: number } {

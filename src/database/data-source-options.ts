@@ -16,6 +16,7 @@ import { ProdukKodeKategori1796152473045 } from './migrations/1796152473045-prod
 import { Deposit1796152473046 } from './migrations/1796152473046-deposit';
 import { SaldoKoreksi1796152473047 } from './migrations/1796152473047-saldo-koreksi';
 import { AdminAudit1796152473048 } from './migrations/1796152473048-admin-audit';
+import { ProcessingCore1796152737363 } from './migrations/1796152737363-processing-core';
 
 export const ENTITIES = [User, Mutasi, Produk, Transaksi, PpobSimEksekusi, Deposit, AdminAudit];
 // Listed as classes, not a glob, so the same list works from src/ (ts-jest) and dist/.
@@ -27,6 +28,7 @@ export const MIGRATIONS = [
   Deposit1796152473046,
   SaldoKoreksi1796152473047,
   AdminAudit1796152473048,
+  ProcessingCore1796152737363,
 ];
 
 /** A query slower than this is logged (its SQL, never its parameters). */
@@ -54,6 +56,7 @@ export function buildDataSourceOptions(database: DatabaseConfig, log?: Pino): Da
       // better-sqlite3's busy timeout, so a second writer waits instead of failing at once.
       enableWAL: true,
       timeout: 5_000,
+      ...(database.nativeBinding ? { nativeBinding: database.nativeBinding } : {}),
     };
   }
   return {

@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
+import { AppClock } from '../common/app-clock';
 import { TransactionRunner } from './transaction-runner';
 
 @Module({
-  providers: [TransactionRunner],
-  exports: [TransactionRunner],
+  providers: [TransactionRunner, AppClock],
+  exports: [TransactionRunner, AppClock],
 })
 export class DatabaseModule {}

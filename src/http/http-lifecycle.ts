@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error';
 import { errorBody } from '../common/http-error.filter';
 import type { MetricsService } from '../metrics/metrics.service';
+import { attachDeadline, RequestDeadline } from './request-deadline';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -85,7 +86,7 @@ interface LifecycleDeps {
   requestTimeoutMs: number;
 }
 
-const deadlines = new WeakMap<FastifyRequest, NodeJS.Timeout>();
+const deadlineTimers = new WeakMap<FastifyRequest, NodeJS.Timeout>();
 
 /**
  * Per-request plumbing in Fastify hooks (cheaper than Nest interceptors, and they also see
@@ -95,7 +96,7 @@ const deadlines = new WeakMap<FastifyRequest, NodeJS.Timeout>();
 export function installHttpLifecycle(fastify: FastifyInstance, { metrics, drain, requestTimeoutMs }: LifecycleDeps): void {
   const finished = (request: FastifyRequest) => {
     drain.ended(request);
-    const timer = deadlines.get(request);
+    const timer = deadlineTimers.get(request);
     if (timer) clearTimeout(timer);
   };
 
@@ -111,20 +112,35 @@ export function installHttpLifecycle(fastify: FastifyInstance, { metrics, drain,
       return;
     }
     // Bounded answer time: a request stuck behind a stalled database (or an exhausted pool) gets
-    // 503 instead of hanging. Its work is not cancelled and may still complete: for /beli the
-    // outcome is then found by repeating the request with the same ref_id.
+    // 503 instead of hanging. A 503 from here has committed nothing: the request's transactions
+    // refuse to start or commit after it (RequestDeadline). A COMMIT already under way when the
+    // deadline fires is waited for, up to one more deadline, since it may have happened.
+    const deadline = new RequestDeadline();
+    attachDeadline(request, deadline);
+    const answer503 = (outcomeUnknown: boolean) => {
+      if (reply.sent) return;
+      request.log.warn({ route: routeOf(request), timeoutMs: requestTimeoutMs, outcomeUnknown }, 'request deadline reached; answered 503');
+      const detail = outcomeUnknown
+        ? `Server tidak mendapat konfirmasi database dalam ${2 * requestTimeoutMs} ms; hasil permintaan tidak diketahui: periksa (GET /status, /saldo) atau ulangi /beli dengan ref_id yang sama`
+        : `Server tidak dapat menyelesaikan permintaan dalam ${requestTimeoutMs} ms (database lambat atau tidak dapat dihubungi); tidak ada yang disimpan, silakan coba lagi (/beli dengan ref_id yang sama)`;
+      const body = errorBody(new DomainError('REQUEST_TIMEOUT', detail));
+      void reply.code(body.statusCode).send(body);
+    };
     const timer = setTimeout(() => {
       if (reply.sent) return;
-      request.log.warn({ route: routeOf(request), timeoutMs: requestTimeoutMs }, 'request deadline reached; answered 503');
-      const body = errorBody(
-        new DomainError(
-          'REQUEST_TIMEOUT',
-          `Server tidak dapat menyelesaikan permintaan dalam ${requestTimeoutMs} ms (database lambat atau tidak dapat dihubungi); coba lagi, /beli aman diulang dengan ref_id yang sama`,
-        ),
+      if (deadline.expire()) {
+        answer503(false);
+        return;
+      }
+      deadlineTimers.set(
+        request,
+        setTimeout(() => {
+          deadline.forceExpire();
+          answer503(true);
+        }, requestTimeoutMs),
       );
-      void reply.code(body.statusCode).send(body);
     }, requestTimeoutMs);
-    deadlines.set(request, timer);
+    deadlineTimers.set(request, timer);
     done();
   });
 

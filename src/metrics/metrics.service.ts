@@ -6,6 +6,7 @@ export interface QueueSnapshot {
   pending: number;
   oldestPendingAgeSeconds: number;
   leaseExpired: number;
+  perluOperator: number;
 }
 
 export type RetryReason = 'deadlock' | 'lock_wait_timeout';
@@ -46,6 +47,25 @@ export class MetricsService {
   readonly providerErrors = new Counter({
     name: 'ppob_provider_errors_total',
     help: 'Provider calls that failed or timed out (the row is retried after a backoff)',
+    registers: [this.registry],
+  });
+
+  readonly outcomes = new Counter({
+    name: 'ppob_transaksi_outcomes_total',
+    help: 'What the processor decided for a claimed transaksi: sukses, gagal-refund, retry-later, wait-upstream, needs-operator',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+
+  readonly needsOperator = new Counter({
+    name: 'ppob_transaksi_needs_operator_total',
+    help: 'Transaksi this instance handed to an operator (perlu_operator): outcome unknown after every attempt, never refunded',
+    registers: [this.registry],
+  });
+
+  readonly callsOverdue = new Counter({
+    name: 'ppob_provider_calls_overdue_total',
+    help: 'Provider calls aborted at their deadline; the row stays held (lease renewed) until the call has really ended',
     registers: [this.registry],
   });
 
@@ -104,6 +124,10 @@ export class MetricsService {
     'ppob_transaksi_lease_expired',
     'Transaksi in proses whose lease ran out (their instance died or stalled); any instance retries them',
   );
+  private readonly perluOperator = this.gauge(
+    'ppob_transaksi_perlu_operator',
+    'Transaksi the processor could not settle (outcome unknown after every attempt), waiting for an operator (whole database)',
+  );
   private queueSampler?: () => Promise<QueueSnapshot>;
 
   constructor() {
@@ -111,6 +135,7 @@ export class MetricsService {
     // Series that exist from the start, so rate() and alerts work before the first event.
     for (const reason of ['deadlock', 'lock_wait_timeout'] as const) this.txRetries.inc({ reason }, 0);
     for (const status of ['sukses', 'gagal'] as const) this.processed.inc({ status }, 0);
+    for (const outcome of ['sukses', 'gagal-refund', 'retry-later', 'wait-upstream', 'needs-operator']) this.outcomes.inc({ outcome }, 0);
   }
 
   /** The transaksi module provides the query; the metrics module knows nothing about tables. */
@@ -128,6 +153,7 @@ export class MetricsService {
     this.pending.set(sample?.pending ?? Number.NaN);
     this.oldestPendingAge.set(sample?.oldestPendingAgeSeconds ?? Number.NaN);
     this.leaseExpired.set(sample?.leaseExpired ?? Number.NaN);
+    this.perluOperator.set(sample?.perluOperator ?? Number.NaN);
     return this.registry.metrics();
   }
 

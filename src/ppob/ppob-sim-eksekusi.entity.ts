@@ -17,11 +17,16 @@ export class PpobSimEksekusi {
   @Column({ name: 'instance_id', type: 'varchar', length: 64 })
   instanceId!: string;
 
+  /** `proses` while the call is still running at the (simulated) upstream. */
   @Column({ type: 'varchar', length: 10 })
-  status!: 'sukses' | 'gagal';
+  status!: 'proses' | 'sukses' | 'gagal';
 
   @Column({ type: 'varchar', length: 500 })
   hasil!: string;
+
+  /** When the call was received (null for a call executed without delay, recorded at completion only). */
+  @Column({ type: 'datetime', precision: 3, nullable: true })
+  mulai!: Date | null;
 
   @Column({ type: 'datetime', precision: 3 })
   waktu!: Date;

@@ -12,32 +12,55 @@ export interface PpobRequest {
   attempt: number;
 }
 
+/**
+ * A final outcome from the upstream. `hasil` is the upstream's own text (logged, never shown to
+ * customers); `sn` is the serial number / token of a delivered product, which customers need.
+ */
 export type PpobResult =
-  | { status: 'sukses'; hasil: string }
+  | { status: 'sukses'; hasil: string; sn?: string | null }
   | { status: 'gagal'; hasil: string };
 
+/** What the upstream says about an idempotency key when asked ("cek status"). */
+export type PpobInquiry =
+  | { state: 'final'; result: PpobResult }
+  /** The upstream has no record of the key: it never executed the purchase. */
+  | { state: 'not-found' }
+  /** The upstream received the purchase and has not finished it. */
+  | { state: 'in-progress' };
+
 /**
- * The port to the upstream PPOB provider. `execute` resolves with a final outcome, or throws
- * when the outcome is unknown (network error, upstream down): the processor then retries later
- * with the same idempotency key, so the upstream never delivers twice.
+ * The port to the upstream PPOB provider.
  *
- * `signal` is aborted when the processor stops waiting (the call took half the lease). An
- * implementation must then stop as soon as it can and not start the purchase if it has not
- * yet; the processor waits for the call to end before anyone may retry it.
+ * `execute` resolves with a final outcome, or throws when the outcome is unknown (network error,
+ * upstream down, aborted): the processor then retries later with the same idempotency key, so
+ * the upstream never delivers twice. It throws PpobInProgressError when the upstream answers
+ * that it is still working on the key (a repeat of a purchase it already received).
+ *
+ * `signal` is aborted when the processor stops waiting (the call reached its deadline, or the
+ * lease was lost). An implementation should then stop as soon as it can and not start the
+ * purchase if it has not yet. The processor still treats the call as in flight until it has
+ * actually ended, and nobody retries the purchase before that.
+ *
+ * `inquire` must tell "never executed" (`not-found`) apart from "cannot say" (throw) and
+ * "still running" (`in-progress`): only `not-found` allows a refund.
  */
 export abstract class PpobProvider {
   abstract execute(request: PpobRequest, signal?: AbortSignal): Promise<PpobResult>;
 
-  /**
-   * The upstream's final outcome for an idempotency key, or null when it never executed that
-   * purchase (the aggregators' "cek status"). Throws when the upstream cannot say.
-   */
-  abstract inquire(idempotencyKey: string): Promise<PpobResult | null>;
+  abstract inquire(idempotencyKey: string, signal?: AbortSignal): Promise<PpobInquiry>;
 }
 
 export class PpobUnavailableError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'PpobUnavailableError';
+  }
+}
+
+/** The upstream has the purchase and has not finished it: ask again later, never refund. */
+export class PpobInProgressError extends Error {
+  constructor(idempotencyKey: string) {
+    super(`upstream is still processing ${idempotencyKey}`);
+    this.name = 'PpobInProgressError';
   }
 }

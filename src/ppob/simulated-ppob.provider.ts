@@ -4,16 +4,35 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { appConfig, AppConfig } from '../config/app.config';
+import { dbTime, execute } from '../database/raw-sql';
 import { sqlDateTime } from '../database/sql-time';
 import { TransactionRunner } from '../database/transaction-runner';
 import { PpobSimEksekusi } from './ppob-sim-eksekusi.entity';
-import { PpobProvider, PpobRequest, PpobResult, PpobUnavailableError } from './ppob.provider';
+import { PpobInProgressError, PpobInquiry, PpobProvider, PpobRequest, PpobResult, PpobUnavailableError } from './ppob.provider';
 import { SANDBOX_NUMBERS } from './sandbox-numbers';
+
+/**
+ * A call still `proses` this long after its planned end died with its process (the simulated
+ * upstream lives inside the instance). The upstream then has no record of it: it never executed.
+ * Short, so a retry after a lease finds it forgotten and executes instead of waiting.
+ */
+const LOST_CALL_GRACE_MS = 1_000;
 
 /**
  * The original service's proses.py: wait a while, then succeed with a serial number or fail.
  * Like a real upstream it is idempotent by key: a repeated request for a transaksi it already
- * executed returns the recorded outcome and executes nothing.
+ * executed returns the recorded outcome and executes nothing, and one it is still executing
+ * answers "in progress".
+ *
+ * Its record (ppob_sim_eksekusi) is the upstream's side: a call with a delay is recorded as
+ * `proses` when received and completed in place, so an inquiry from any instance sees a call in
+ * flight for what it is. A call aborted before it executed leaves no record (it never ran).
+ * With no delay there is nothing to see in between, so only the outcome is written (one
+ * statement per purchase, as before: the processor benchmarks run this path).
+ *
+ * Unlike a real upstream, this one dies with the instance that runs it (SIGKILL). A call left
+ * `proses` past its planned end plus LOST_CALL_GRACE_MS is therefore forgotten by the next
+ * inquiry, and the forgotten call, should its process come back (SIGCONT), cannot complete.
  */
 @Injectable()
 export class SimulatedPpobProvider extends PpobProvider {
@@ -28,37 +47,78 @@ export class SimulatedPpobProvider extends PpobProvider {
   async execute(request: PpobRequest, signal?: AbortSignal): Promise<PpobResult> {
     if (request.attempt > 1) {
       const previous = await this.inquire(request.idempotencyKey);
-      if (previous) return previous;
+      if (previous.state === 'final') return previous.result;
+      if (previous.state === 'in-progress') throw new PpobInProgressError(request.idempotencyKey);
     }
 
-    const { delayMinMs, delayMaxMs } = this.config.ppobSim;
+    const { delayMinMs, delayMaxMs, ignoreAbort } = this.config.ppobSim;
     const delayMs = delayMinMs === delayMaxMs ? delayMinMs : randomInt(delayMinMs, delayMaxMs + 1);
-    // An aborted call rejects here and executes nothing: the caller gave up waiting.
-    if (delayMs > 0) await sleep(delayMs, undefined, { signal });
-    signal?.throwIfAborted();
-
-    if (request.nomorTujuan === SANDBOX_NUMBERS.UPSTREAM_ERROR) {
-      throw new PpobUnavailableError('Simulated upstream timeout');
+    const received = delayMs > 0 ? await this.receive(request, delayMs) : null;
+    try {
+      // An aborted call rejects here and executes nothing: the caller gave up waiting. With
+      // PPOB_SIM_IGNORE_ABORT it runs on, like a request an upstream has already received.
+      if (delayMs > 0) await sleep(delayMs, undefined, ignoreAbort ? {} : { signal });
+      if (!ignoreAbort) signal?.throwIfAborted();
+      if (request.nomorTujuan === SANDBOX_NUMBERS.UPSTREAM_ERROR) {
+        throw new PpobUnavailableError('Simulated upstream timeout');
+      }
+    } catch (err) {
+      if (received !== null) await this.forget(received);
+      throw err;
     }
     const result = this.decide(request);
-    await this.tx.autocommit((manager) =>
-      manager.query('INSERT INTO ppob_sim_eksekusi (transaksi_id, instance_id, status, hasil, waktu) VALUES (?, ?, ?, ?, ?)', [
-        request.transaksiId,
-        this.config.processor.instanceId,
-        result.status,
-        result.hasil,
-        sqlDateTime(new Date()),
-      ]),
-    );
+    await this.complete(request, received, result);
     return result;
   }
 
-  async inquire(idempotencyKey: string): Promise<PpobResult | null> {
-    const [previous]: Array<{ status: PpobResult['status']; hasil: string }> = await this.eksekusi.query(
-      'SELECT status, hasil FROM ppob_sim_eksekusi WHERE transaksi_id = ? ORDER BY id LIMIT 1',
+  async inquire(idempotencyKey: string): Promise<PpobInquiry> {
+    const [previous]: Array<{ id: number | string; status: PpobSimEksekusi['status']; hasil: string; waktu: Date | string }> = await this.eksekusi.query(
+      'SELECT id, status, hasil, waktu FROM ppob_sim_eksekusi WHERE transaksi_id = ? ORDER BY id LIMIT 1',
       [Number(idempotencyKey)],
     );
-    return previous ? { status: previous.status, hasil: previous.hasil } : null;
+    if (!previous) return { state: 'not-found' };
+    if (previous.status !== 'proses') return { state: 'final', result: resultOf(previous.status, previous.hasil) };
+    if (dbTime(previous.waktu).getTime() + LOST_CALL_GRACE_MS > Date.now()) return { state: 'in-progress' };
+    await this.forget(Number(previous.id));
+    return this.inquire(idempotencyKey);
+  }
+
+  /** The upstream has the request: recorded as in flight, `waktu` its planned end. */
+  private async receive(request: PpobRequest, delayMs: number): Promise<number> {
+    const now = Date.now();
+    return this.tx.run(async (manager) => {
+      const { insertId } = await execute(
+        manager,
+        "INSERT INTO ppob_sim_eksekusi (transaksi_id, instance_id, status, hasil, mulai, waktu) VALUES (?, ?, 'proses', '', ?, ?)",
+        [request.transaksiId, this.config.processor.instanceId, sqlDateTime(new Date(now)), sqlDateTime(new Date(now + delayMs))],
+      );
+      return insertId;
+    });
+  }
+
+  /** The call ended without executing (or died): the upstream keeps no record of it. */
+  private async forget(id: number): Promise<void> {
+    await this.tx.autocommit((manager) => manager.query("DELETE FROM ppob_sim_eksekusi WHERE id = ? AND status = 'proses'", [id]));
+  }
+
+  private async complete(request: PpobRequest, received: number | null, result: PpobResult): Promise<void> {
+    const now = sqlDateTime(new Date());
+    if (received === null) {
+      await this.tx.autocommit((manager) =>
+        manager.query('INSERT INTO ppob_sim_eksekusi (transaksi_id, instance_id, status, hasil, waktu) VALUES (?, ?, ?, ?, ?)', [
+          request.transaksiId,
+          this.config.processor.instanceId,
+          result.status,
+          result.hasil,
+          now,
+        ]),
+      );
+      return;
+    }
+    const { affected } = await this.tx.run((manager) =>
+      execute(manager, "UPDATE ppob_sim_eksekusi SET status = ?, hasil = ?, waktu = ? WHERE id = ? AND status = 'proses'", [result.status, result.hasil, now, received]),
+    );
+    if (affected !== 1) throw new PpobUnavailableError('Simulated upstream lost the request');
   }
 
   private decide(request: PpobRequest): PpobResult {
@@ -67,8 +127,14 @@ export class SimulatedPpobProvider extends PpobProvider {
       (request.nomorTujuan !== SANDBOX_NUMBERS.GAGAL && Math.random() < this.config.ppobSim.successRate);
     if (sukses) {
       const sn = String(randomInt(0, 1e12)).padStart(12, '0') + String(request.transaksiId).padStart(8, '0');
-      return { status: 'sukses', hasil: `Sukses. SN: ${sn}` };
+      return { status: 'sukses', hasil: `Sukses. SN: ${sn}`, sn };
     }
     return { status: 'gagal', hasil: 'Gagal: transaksi ditolak oleh provider' };
   }
+}
+
+function resultOf(status: 'sukses' | 'gagal', hasil: string): PpobResult {
+  if (status === 'gagal') return { status, hasil };
+  const sn = /SN: (\S+)/.exec(hasil)?.[1] ?? null;
+  return { status, hasil, sn };
 }

@@ -1,25 +1,20 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
-import { appConfig, AppConfig } from '../config/app.config';
-import { TransactionRunner } from '../database/transaction-runner';
-import { claimTransaksi } from '../database/transaksi-claim';
-import { dbTime } from '../database/raw-sql';
-import { sqlDateTime } from '../database/sql-time';
 import { withTimeout } from '../common/timeout';
+import { appConfig, AppConfig } from '../config/app.config';
 import { MetricsService, QueueSnapshot } from '../metrics/metrics.service';
-import { PpobResult } from '../ppob/ppob.provider';
-import { LedgerService } from '../users/ledger.service';
 import { Transaksi } from './transaksi.entity';
+import { Settlement, TransaksiRepository } from './transaksi.repository';
 
 export type FinalizeOutcome = 'written' | 'lease-lost';
+
+/** A final status for a held row: what the outcome decided (see transaksi-outcome.ts). */
+export type FinalStatus = Omit<Settlement, 'row'>;
 
 /** Results written by one finalize transaction at most. */
 const MAX_FINALIZE_BATCH = 100;
 
 interface PendingWrite {
-  row: Transaksi;
-  result: PpobResult;
+  settlement: Settlement;
   resolve: (outcome: FinalizeOutcome) => void;
   reject: (err: unknown) => void;
 }
@@ -28,63 +23,62 @@ interface PendingWrite {
 const SNAPSHOT_TIMEOUT_MS = 2_000;
 
 /**
- * The processor's side of the transaksi table: claim, finalize, postpone. Every write after the
- * claim is fenced on (id, locked_by = this instance, status = 'proses'), so an instance that lost
- * its lease (it stalled past locked_until and another instance took the row) writes nothing.
+ * The processor's side of the transaksi table, as this instance: claim, heartbeat, finalize
+ * (group commit), postpone, hand to an operator, release. The SQL is TransaksiRepository's; this
+ * adds the instance id and lease length, and batches final writes.
  */
 @Injectable()
 export class TransaksiQueueService implements OnModuleInit {
   private readonly instanceId: string;
+  private readonly leaseMs: number;
   private readonly waitingWrites: PendingWrite[] = [];
   private writing = false;
 
   constructor(
-    @InjectRepository(Transaksi) private readonly transaksi: Repository<Transaksi>,
-    private readonly ledger: LedgerService,
-    private readonly tx: TransactionRunner,
+    private readonly repository: TransaksiRepository,
     private readonly metrics: MetricsService,
-    @Inject(appConfig.KEY) private readonly config: AppConfig,
+    @Inject(appConfig.KEY) config: AppConfig,
   ) {
     this.instanceId = config.processor.instanceId;
+    this.leaseMs = config.processor.leaseMs;
   }
 
   onModuleInit(): void {
     this.metrics.setQueueSampler(() => withTimeout(this.snapshot(), SNAPSHOT_TIMEOUT_MS, () => new Error('queue snapshot timed out')));
   }
 
-  /**
-   * The queue as the metrics show it. Each query walks one index: (status, id) for the pending
-   * count and the oldest pending row, (status, locked_until) for expired leases.
-   */
-  async snapshot(now = new Date()): Promise<QueueSnapshot> {
-    const [pending] = await this.transaksi.query("SELECT COUNT(*) AS n FROM transaksi WHERE status = 'pending'");
-    const oldest = await this.transaksi.query("SELECT waktu FROM transaksi WHERE status = 'pending' ORDER BY id LIMIT 1");
-    const [expired] = await this.transaksi.query("SELECT COUNT(*) AS n FROM transaksi WHERE status = 'proses' AND locked_until < ?", [
-      sqlDateTime(now),
-    ]);
-    const oldestWaktu = oldest.length > 0 ? dbTime(oldest[0].waktu) : null;
+  /** The queue as the metrics show it; ages against the database's clock. */
+  async snapshot(): Promise<QueueSnapshot> {
+    const counts = await this.repository.counts();
     return {
-      pending: Number(pending.n),
-      oldestPendingAgeSeconds: oldestWaktu ? Math.max(0, (now.getTime() - oldestWaktu.getTime()) / 1000) : 0,
-      leaseExpired: Number(expired.n),
+      pending: counts.pending,
+      oldestPendingAgeSeconds: counts.oldestPendingWaktu ? Math.max(0, (counts.dbNow.getTime() - counts.oldestPendingWaktu.getTime()) / 1000) : 0,
+      leaseExpired: counts.leaseExpired,
+      perluOperator: counts.perluOperator,
     };
   }
 
-  claim(limit: number): Promise<Transaksi[]> {
-    return claimTransaksi(this.tx, { instanceId: this.instanceId, limit, leaseMs: this.config.processor.leaseMs, now: new Date() });
+  /** `exclude`: rows this instance is still running, never to be claimed back by it. */
+  claim(limit: number, exclude: readonly number[] = []): Promise<Transaksi[]> {
+    return this.repository.claimDue(this.instanceId, limit, this.leaseMs, exclude);
+  }
+
+  /** Renews the leases of rows whose call is still running; returns the ids still held. */
+  extendLeases(ids: readonly number[]): Promise<Set<number>> {
+    return this.repository.extendLeases(this.instanceId, ids, this.leaseMs);
   }
 
   /**
-   * Writes the final status. `gagal` refunds the harga in the same transaction, so a failed
-   * purchase is never left charged and a refund never happens without the status change.
+   * Writes the final status; a refund goes in the same transaction, so a failed purchase is
+   * never left charged and a refund never happens without the status change.
    *
    * Results that arrive while a write is in flight are written together in the next transaction
    * (a group commit): with nothing else waiting a result is written at once, alone; under load
    * one transaction carries many, which is what lets the processor keep up with a fast upstream.
    */
-  finalize(row: Transaksi, result: PpobResult): Promise<FinalizeOutcome> {
+  finalize(row: Transaksi, status: FinalStatus): Promise<FinalizeOutcome> {
     return new Promise((resolve, reject) => {
-      this.waitingWrites.push({ row, result, resolve, reject });
+      this.waitingWrites.push({ settlement: { row, ...status }, resolve, reject });
       if (!this.writing) void this.writeWaiting();
     });
   }
@@ -95,7 +89,7 @@ export class TransaksiQueueService implements OnModuleInit {
       while (this.waitingWrites.length > 0) {
         const batch = this.waitingWrites.splice(0, MAX_FINALIZE_BATCH);
         try {
-          settle(batch, await this.finalizeBatch(batch));
+          settleWrites(batch, await this.repository.settle(this.instanceId, batch.map((w) => w.settlement)));
         } catch (err) {
           if (batch.length === 1) {
             batch[0].reject(err);
@@ -103,7 +97,7 @@ export class TransaksiQueueService implements OnModuleInit {
           }
           // One bad row must not keep the others from being written: retry them one by one.
           for (const write of batch) {
-            await this.finalizeBatch([write]).then((outcomes) => settle([write], outcomes), write.reject);
+            await this.repository.settle(this.instanceId, [write.settlement]).then((written) => settleWrites([write], written), write.reject);
           }
         }
       }
@@ -113,93 +107,34 @@ export class TransaksiQueueService implements OnModuleInit {
   }
 
   /**
-   * One transaction for many results. The rows still leased to this instance are locked first
-   * (fence: id, locked_by = me, status = 'proses'); only those are updated and refunded. Refunds
-   * go in user order, so two instances' batches lock users in the same order and cannot deadlock
-   * on each other.
-   *
-   * READ COMMITTED, like the claim: under REPEATABLE READ the locking SELECT may walk the
-   * (status, id) index and take next-key locks, and the gap just before the first 'proses' entry
-   * is where /beli inserts its new 'pending' row. /beli holds its user's row while it inserts, a
-   * refund here wants that user's row: a deadlock on every busy minute (seen in the
-   * three-instance spec). With READ COMMITTED only the matching rows are locked.
+   * The outcome is not known yet: keep the row claimed but let the lease run out after
+   * `retryInMs`, when any instance may claim it again (same idempotency key).
    */
-  private finalizeBatch(batch: PendingWrite[]): Promise<FinalizeOutcome[]> {
-    return this.tx.run(async (manager) => {
-      const ids = [...new Set(batch.map((w) => w.row.id))];
-      const marks = ids.map(() => '?').join(', ');
-      const lock = this.tx.dialect === 'mysql' ? ' FOR UPDATE' : '';
-      const ownedRows: Array<{ id: string | number }> = await manager.query(
-        `SELECT id FROM transaksi WHERE id IN (${marks}) AND locked_by = ? AND status = 'proses'${lock}`,
-        [...ids, this.instanceId],
-      );
-      const owned = new Set(ownedRows.map((r) => Number(r.id)));
-      const writes = uniqueById(batch).filter((w) => owned.has(w.row.id));
-      if (writes.length > 0) {
-        const statusCase = writes.map(() => 'WHEN ? THEN ?').join(' ');
-        const params: unknown[] = [];
-        for (const w of writes) params.push(w.row.id, w.result.status);
-        for (const w of writes) params.push(w.row.id, w.result.hasil.slice(0, 500));
-        await manager.query(
-          `UPDATE transaksi SET status = CASE id ${statusCase} END, hasil_eksekusi = CASE id ${statusCase} END,
-             locked_by = NULL, locked_until = NULL, updated_at = ?
-           WHERE id IN (${writes.map(() => '?').join(', ')}) AND locked_by = ? AND status = 'proses'`,
-          [...params, sqlDateTime(new Date()), ...writes.map((w) => w.row.id), this.instanceId],
-        );
-        const refunds = writes.filter((w) => w.result.status === 'gagal').sort((a, b) => a.row.userId - b.row.userId || a.row.id - b.row.id);
-        for (const { row } of refunds) {
-          await this.ledger.apply(manager, {
-            userId: row.userId,
-            jumlah: row.harga,
-            jenis: 'refund',
-            transaksiId: row.id,
-            keterangan: `Refund transaksi ${row.id} (gagal)`,
-          });
-        }
-      }
-      const written = new Set(writes);
-      return batch.map((w) => (written.has(w) ? 'written' : 'lease-lost'));
-    }, 'READ COMMITTED');
+  async postpone(row: Transaksi, retryInMs: number, hasil: string): Promise<FinalizeOutcome> {
+    return (await this.repository.postpone(this.instanceId, row.id, retryInMs, hasil)) ? 'written' : 'lease-lost';
   }
 
-  /**
-   * The upstream's answer is unknown (it threw): keep the row claimed but let the lease run out
-   * after `retryInMs`, when any instance may claim it again as an expired lease. The retry uses
-   * the same idempotency key, and PROCESSOR_MAX_ATTEMPTS bounds the retries.
-   */
-  async postpone(row: Transaksi, retryInMs: number, reason: string): Promise<FinalizeOutcome> {
-    const update = await this.tx.run((manager) =>
-      manager
-        .createQueryBuilder()
-        .update(Transaksi)
-        .set({ lockedUntil: new Date(Date.now() + retryInMs), hasilEksekusi: reason.slice(0, 500), updatedAt: new Date() })
-        .where("id = :id AND locked_by = :me AND status = 'proses'", { id: row.id, me: this.instanceId })
-        .execute(),
-    );
-    return update.affected === 1 ? 'written' : 'lease-lost';
+  /** The processor cannot settle it: stays `proses`, charged, with perlu_operator set and no lease. */
+  async markNeedsOperator(row: Transaksi, hasil: string): Promise<FinalizeOutcome> {
+    return (await this.repository.markNeedsOperator(this.instanceId, row.id, hasil)) ? 'written' : 'lease-lost';
   }
 
   /** Gives claimed rows that were never started back to `pending` (shutdown), attempt uncounted. */
-  async release(rows: Transaksi[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.tx.run((manager) =>
-      manager
-        .createQueryBuilder()
-        .update(Transaksi)
-        .set({ status: 'pending', lockedBy: null, lockedUntil: null, attempts: () => 'attempts - 1', updatedAt: new Date() })
-        .where("id IN (:...ids) AND locked_by = :me AND status = 'proses'", { ids: rows.map((r) => r.id), me: this.instanceId })
-        .execute(),
+  release(rows: Transaksi[]): Promise<void> {
+    return this.repository.release(
+      this.instanceId,
+      rows.map((r) => r.id),
     );
   }
 }
 
-
-function settle(batch: PendingWrite[], outcomes: FinalizeOutcome[]): void {
-  batch.forEach((write, i) => write.resolve(outcomes[i]));
-}
-
-/** The first write of each transaksi id (the processor never finalizes one row twice at once). */
-function uniqueById(batch: PendingWrite[]): PendingWrite[] {
-  const seen = new Set<number>();
-  return batch.filter((w) => !seen.has(w.row.id) && seen.add(w.row.id));
+function settleWrites(batch: PendingWrite[], written: Set<number>): void {
+  // The first write of a row is the one written; a duplicate in the same batch reports lease-lost.
+  const done = new Set<number>();
+  for (const write of batch) {
+    const id = write.settlement.row.id;
+    const ok = written.has(id) && !done.has(id);
+    if (ok) done.add(id);
+    write.resolve(ok ? 'written' : 'lease-lost');
+  }
 }

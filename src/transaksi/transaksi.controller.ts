@@ -4,6 +4,7 @@ import { ApiErrors, ApiKeyAuth } from '../common/api-docs.decorators';
 import { AuthUser, CurrentUser } from '../common/auth.decorators';
 import { DEFAULT_PAGE_SIZE } from '../common/page-query.dto';
 import { ParseIdPipe } from '../common/validation';
+import { Deadline, RequestDeadline } from '../http/request-deadline';
 import { BeliDto, BeliResponseDto, RiwayatQueryDto, TransaksiResponseDto } from './transaksi.dto';
 import { TransaksiService } from './transaksi.service';
 
@@ -22,8 +23,8 @@ export class TransaksiController {
   })
   @ApiOkResponse({ type: BeliResponseDto })
   @ApiErrors(400, 402, 409, 413, 415, 422)
-  beli(@CurrentUser() user: AuthUser, @Body() dto: BeliDto): Promise<BeliResponseDto> {
-    return this.transaksi.beli(user, dto);
+  beli(@CurrentUser() user: AuthUser, @Body() dto: BeliDto, @Deadline() deadline?: RequestDeadline): Promise<BeliResponseDto> {
+    return this.transaksi.beli(user, dto, deadline);
   }
 
   @Get('status/:trx_id')

@@ -44,6 +44,10 @@ export class Transaksi {
   @Column({ name: 'locked_until', type: 'datetime', precision: 3, nullable: true })
   lockedUntil!: Date | null;
 
+  /** The processor cannot settle it (outcome unknown after every attempt): an operator decides. */
+  @Column({ name: 'perlu_operator', type: 'boolean', default: false })
+  perluOperator!: boolean;
+
   @Column({ type: 'datetime', precision: 3 })
   waktu!: Date;
 

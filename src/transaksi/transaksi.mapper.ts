@@ -19,7 +19,7 @@ export function toTransaksiResponse(row: Transaksi): TransaksiResponseDto {
 
 /** The columns transaksiFromRow() reads, for raw SELECTs (and RETURNING) of the hot paths. */
 export const TRANSAKSI_COLUMNS =
-  'id, user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, hasil_eksekusi, attempts, locked_by, locked_until, waktu, updated_at';
+  'id, user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, hasil_eksekusi, attempts, locked_by, locked_until, perlu_operator, waktu, updated_at';
 
 export interface TransaksiRow {
   id: number | string;
@@ -34,6 +34,7 @@ export interface TransaksiRow {
   attempts: number | string;
   locked_by: string | null;
   locked_until: Date | string | null;
+  perlu_operator: number | string | boolean;
   waktu: Date | string;
   updated_at: Date | string;
 }
@@ -53,6 +54,7 @@ export function transaksiFromRow(row: TransaksiRow): Transaksi {
     attempts: Number(row.attempts),
     lockedBy: row.locked_by,
     lockedUntil: dbTimeOrNull(row.locked_until),
+    perluOperator: Number(row.perlu_operator) === 1 || row.perlu_operator === true,
     waktu: dbTime(row.waktu),
     updatedAt: dbTime(row.updated_at),
   });

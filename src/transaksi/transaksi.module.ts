@@ -8,12 +8,13 @@ import { TransaksiQueueService } from './transaksi-queue.service';
 import { TransaksiController } from './transaksi.controller';
 import { Transaksi } from './transaksi.entity';
 import { TransaksiProcessor } from './transaksi.processor';
+import { TransaksiRepository } from './transaksi.repository';
 import { TransaksiService } from './transaksi.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Transaksi]), DatabaseModule, PpobModule, ProdukModule, UsersModule],
   controllers: [TransaksiController],
-  providers: [TransaksiService, TransaksiQueueService, TransaksiProcessor],
+  providers: [TransaksiService, TransaksiRepository, TransaksiQueueService, TransaksiProcessor],
   exports: [TransaksiProcessor],
 })
 export class TransaksiModule {}

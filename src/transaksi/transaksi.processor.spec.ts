@@ -2,9 +2,10 @@ import { Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig, loadConfig } from '../config/app.config';
 import { MetricsService } from '../metrics/metrics.service';
-import { PpobProvider, PpobRequest, PpobResult } from '../ppob/ppob.provider';
-import { FinalizeOutcome, TransaksiQueueService } from './transaksi-queue.service';
+import { PpobInquiry, PpobProvider, PpobRequest, PpobResult } from '../ppob/ppob.provider';
+import { FinalizeOutcome, FinalStatus, TransaksiQueueService } from './transaksi-queue.service';
 import { Transaksi } from './transaksi.entity';
+import { HASIL } from './transaksi-outcome';
 import { TransaksiProcessor } from './transaksi.processor';
 
 /**
@@ -70,9 +71,12 @@ function buildTransaksi(overrides: Partial<Transaksi> = {}): Transaksi {
 class InMemoryQueue {
   readonly rows: Transaksi[] = [];
   readonly claimLimits: number[] = [];
-  readonly finalized: Array<{ id: number; result: PpobResult }> = [];
+  readonly finalized: Array<{ id: number; result: FinalStatus }> = [];
   readonly postponed: Array<{ id: number; retryInMs: number; reason: string }> = [];
+  readonly needsOperator: Array<{ id: number; reason: string }> = [];
   readonly released: number[][] = [];
+  readonly claimExcludes: number[][] = [];
+  readonly extended: number[][] = [];
   /** Lease given by a claim (the real claim takes PROCESSOR_LEASE_MS). */
   leaseMs = 30_000;
   /** Called at the start of every claim, e.g. to record the processor's free slots. */
@@ -109,8 +113,9 @@ class InMemoryQueue {
     this.nextFinalizeError = err;
   }
 
-  async claim(limit: number): Promise<Transaksi[]> {
+  async claim(limit: number, exclude: readonly number[] = []): Promise<Transaksi[]> {
     this.claimLimits.push(limit);
+    this.claimExcludes.push([...exclude]);
     this.onClaim(limit);
     const gate = this.nextClaimGate;
     this.nextClaimGate = undefined;
@@ -129,7 +134,18 @@ class InMemoryQueue {
     return picked.map((row) => Object.assign(new Transaksi(), row));
   }
 
-  async finalize(row: Transaksi, result: PpobResult): Promise<FinalizeOutcome> {
+  async extendLeases(ids: readonly number[]): Promise<Set<number>> {
+    this.extended.push([...ids]);
+    return new Set(ids.filter((id) => this.row(id).status === 'proses' && this.row(id).lockedBy === INSTANCE_ID));
+  }
+
+  async markNeedsOperator(row: Transaksi, reason: string): Promise<FinalizeOutcome> {
+    this.needsOperator.push({ id: row.id, reason });
+    Object.assign(this.row(row.id), { hasilEksekusi: reason, lockedBy: null, perluOperator: true });
+    return 'written';
+  }
+
+  async finalize(row: Transaksi, result: FinalStatus): Promise<FinalizeOutcome> {
     const error = this.nextFinalizeError;
     this.nextFinalizeError = undefined;
     if (error) throw error;
@@ -160,16 +176,16 @@ class ControllablePpobProvider extends PpobProvider {
   maxInFlight = 0;
 
   /** What inquire() answers per transaksi id; ids not listed were never executed. */
-  readonly known = new Map<number, PpobResult>();
+  readonly known = new Map<number, PpobInquiry>();
   inquiries: string[] = [];
 
   get inFlight(): number {
     return this.open.size;
   }
 
-  async inquire(idempotencyKey: string): Promise<PpobResult | null> {
+  async inquire(idempotencyKey: string): Promise<PpobInquiry> {
     this.inquiries.push(idempotencyKey);
-    return this.known.get(Number(idempotencyKey)) ?? null;
+    return this.known.get(Number(idempotencyKey)) ?? { state: 'not-found' };
   }
 
   /** When set, an aborted call rejects at once (a provider that honours the signal). */
@@ -189,7 +205,7 @@ class ControllablePpobProvider extends PpobProvider {
   }
 
   succeed(transaksiId: number): void {
-    this.take(transaksiId).resolve({ status: 'sukses', hasil: `Sukses. SN: ${transaksiId}` });
+    this.take(transaksiId).resolve({ status: 'sukses', hasil: `Sukses. SN: ${transaksiId}`, sn: String(transaksiId) });
   }
 
   fail(transaksiId: number): void {
@@ -383,7 +399,7 @@ describe('TransaksiProcessor', () => {
   });
 
   describe('each row', () => {
-    it('calls the provider with the transaksi id as its idempotency key and writes the result', async () => {
+    it('calls the provider with the transaksi id as its idempotency key and writes the result with a fixed text', async () => {
       queue.add(1, { produkId: 3, nomorTujuan: '087800000002', nominal: 50_000 });
       sut.onApplicationBootstrap();
       await settle();
@@ -391,30 +407,48 @@ describe('TransaksiProcessor', () => {
 
       provider.fail(1);
       await settle();
-      expect(queue.finalized).toEqual([{ id: 1, result: { status: 'gagal', hasil: 'Gagal: nomor tidak aktif' } }]);
+      // The upstream's own words ('nomor tidak aktif') go to the log, not to the customer.
+      expect(queue.finalized).toEqual([{ id: 1, result: { status: 'gagal', hasil: HASIL.gagalProvider, refund: true } }]);
     });
 
-    it('finalizes a row past PROCESSOR_MAX_ATTEMPTS as gagal without calling the provider', async () => {
-      // The claim counts this attempt: 3 earlier attempts make this the 4th, one more than allowed.
-      queue.add(1, { attempts: 3 });
+    it('writes sukses with the serial number and no refund', async () => {
+      queue.add(1);
       sut.onApplicationBootstrap();
       await settle();
-      expect(provider.requests).toEqual([]);
-      expect(queue.finalized).toEqual([{ id: 1, result: { status: 'gagal', hasil: expect.stringContaining('3') } }]);
-      expect(queue.row(1).status).toBe('gagal');
+      provider.succeed(1);
+      await settle();
+      expect(queue.finalized).toEqual([{ id: 1, result: { status: 'sukses', hasil: 'Sukses. SN: 1', refund: false } }]);
     });
 
-    it('asks the upstream before giving up, and keeps its outcome when an earlier attempt was delivered', async () => {
-      provider.known.set(1, { status: 'sukses', hasil: 'Sukses. SN: 42' });
+    it('past PROCESSOR_MAX_ATTEMPTS only asks the upstream, and refunds when it never received the purchase', async () => {
+      // The claim counts this attempt: 3 earlier attempts make this the 4th, one more than allowed.
       queue.add(1, { attempts: 3 });
       sut.onApplicationBootstrap();
       await settle();
       expect(provider.inquiries).toEqual(['1']);
       expect(provider.requests).toEqual([]);
-      expect(queue.finalized).toEqual([{ id: 1, result: { status: 'sukses', hasil: 'Sukses. SN: 42' } }]);
+      expect(queue.finalized).toEqual([{ id: 1, result: { status: 'gagal', hasil: HASIL.gagalTidakDiproses, refund: true } }]);
     });
 
-    it('keeps a row past PROCESSOR_MAX_ATTEMPTS claimed, not refunded, while the upstream cannot say what happened', async () => {
+    it('keeps the outcome of an earlier attempt the upstream delivered', async () => {
+      provider.known.set(1, { state: 'final', result: { status: 'sukses', hasil: 'Sukses. SN: 42', sn: '42' } });
+      queue.add(1, { attempts: 3 });
+      sut.onApplicationBootstrap();
+      await settle();
+      expect(provider.requests).toEqual([]);
+      expect(queue.finalized).toEqual([{ id: 1, result: { status: 'sukses', hasil: 'Sukses. SN: 42', refund: false } }]);
+    });
+
+    it('waits for the upstream, without a refund, while it says the purchase is still in progress', async () => {
+      provider.known.set(1, { state: 'in-progress' });
+      queue.add(1, { attempts: 3 });
+      sut.onApplicationBootstrap();
+      await settle();
+      expect(queue.finalized).toEqual([]);
+      expect(queue.postponed).toEqual([{ id: 1, retryInMs: 30_000, reason: HASIL.waitUpstream }]);
+    });
+
+    it('retries later, not refunded, while the upstream cannot say what happened', async () => {
       provider.inquire = async () => {
         throw new Error('upstream down');
       };
@@ -422,7 +456,31 @@ describe('TransaksiProcessor', () => {
       sut.onApplicationBootstrap();
       await settle();
       expect(queue.finalized).toEqual([]);
-      expect(queue.postponed).toEqual([{ id: 1, retryInMs: expect.any(Number), reason: expect.stringContaining('upstream down') }]);
+      expect(queue.postponed).toEqual([{ id: 1, retryInMs: 30_000, reason: HASIL.retry }]);
+      expect(queue.row(1).status).toBe('proses');
+    });
+
+    it('hands the row to an operator, never refunding it, when the outcome is still unknown after every inquiry', async () => {
+      provider.inquire = async () => {
+        throw new Error('upstream down');
+      };
+      queue.add(1, { attempts: 5 });
+      sut.onApplicationBootstrap();
+      await settle();
+      expect(queue.finalized).toEqual([]);
+      expect(queue.needsOperator).toEqual([{ id: 1, reason: HASIL.operator }]);
+      expect(queue.row(1)).toMatchObject({ status: 'proses', perluOperator: true, lockedBy: null });
+    });
+
+    it('bounds the status inquiry: an upstream that never answers it does not hold the row forever (item 8)', async () => {
+      createSut({ PROCESSOR_LEASE_MS: '1000' });
+      provider.inquire = () => new Promise(() => undefined);
+      queue.add(1, { attempts: 3 });
+      sut.onApplicationBootstrap();
+      await settle();
+      expect(sut.activeCount).toBe(1);
+      await waitFor(() => sut.activeCount === 0, 'the row to leave the processor', 3_000);
+      expect(queue.finalized).toEqual([]);
       expect(queue.row(1).status).toBe('proses');
     });
 
@@ -434,15 +492,15 @@ describe('TransaksiProcessor', () => {
       expect(queue.finalized).toEqual([]);
     });
 
-    it('postpones, and does not finalize, a row whose provider call threw', async () => {
+    it('postpones with a fixed text, and does not finalize, a row whose provider call threw', async () => {
       queue.add(1);
       sut.onApplicationBootstrap();
       await settle();
 
-      provider.throwFor(1, new Error('upstream timeout'));
+      provider.throwFor(1, new Error('upstream timeout at 10.0.0.7'));
       await settle();
       expect(queue.finalized).toEqual([]);
-      expect(queue.postponed).toEqual([{ id: 1, retryInMs: expect.any(Number), reason: expect.stringContaining('upstream timeout') }]);
+      expect(queue.postponed).toEqual([{ id: 1, retryInMs: 500, reason: HASIL.retry }]);
       expect(queue.row(1).status).toBe('proses');
       expect(sut.activeCount).toBe(0);
     });
@@ -463,8 +521,8 @@ describe('TransaksiProcessor', () => {
       expect(Object.values(retryIn).every((ms) => ms > 0 && ms <= 10_000)).toBe(true);
     });
 
-    it('aborts a provider call that outlives half the lease and postpones the row once the call has ended', async () => {
-      createSut({ PROCESSOR_LEASE_MS: '1000', PPOB_SIM_DELAY_MS: '0' });
+    it('aborts a provider call when a quarter lease is left and postpones the row once the call has ended', async () => {
+      createSut({ PROCESSOR_LEASE_MS: '1000' });
       queue.add(1);
       sut.onApplicationBootstrap();
       await settle();
@@ -472,37 +530,57 @@ describe('TransaksiProcessor', () => {
       await waitFor(() => queue.postponed.length === 1, 'the postponement');
       expect(provider.aborted).toEqual([1]);
       expect(provider.inFlight).toBe(0);
-      expect(queue.postponed[0].reason).toMatch(/did not answer within 500 ms/);
+      expect(queue.postponed[0].reason).toBe(HASIL.retry);
       expect(queue.finalized).toEqual([]);
     });
 
-    it('keeps the outcome of a timed-out call that still finishes after the abort, instead of retrying it', async () => {
-      createSut({ PROCESSOR_LEASE_MS: '1000', PPOB_SIM_DELAY_MS: '0' });
+    it('keeps the outcome of a call that still finishes after the abort, instead of retrying it', async () => {
+      createSut({ PROCESSOR_LEASE_MS: '1000' });
       provider.honoursAbort = false;
       queue.add(1);
       sut.onApplicationBootstrap();
       await settle();
 
       await waitFor(() => provider.aborted.length === 1, 'the abort');
-      // The upstream answers after the abort, but before the processor stops waiting for it.
       provider.succeed(1);
       await waitFor(() => queue.finalized.length === 1, 'the result');
       expect(queue.finalized[0].result.status).toBe('sukses');
       expect(queue.postponed).toEqual([]);
     });
 
-    it('does not hand the row back while an aborted call still runs, up to a quarter lease', async () => {
-      createSut({ PROCESSOR_LEASE_MS: '1000', PPOB_SIM_DELAY_MS: '0' });
+    it('holds the row, renewing its lease, for as long as an aborted call still runs (defect 1)', async () => {
+      createSut({ PROCESSOR_LEASE_MS: '1000' });
       provider.honoursAbort = false;
       queue.add(1);
       sut.onApplicationBootstrap();
       await settle();
 
-      const started = Date.now();
-      await waitFor(() => queue.postponed.length === 1, 'the postponement');
-      // 500 ms to the timeout, then up to 250 ms for the abandoned call to end.
-      expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+      await waitFor(() => provider.aborted.length === 1, 'the abort');
+      // Three leases later the call still runs: the row is still ours, renewed, never handed back.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(queue.postponed).toEqual([]);
+      expect(queue.extended.flat().filter((id) => id === 1).length).toBeGreaterThanOrEqual(3);
+      expect(sut.activeCount).toBe(1);
+      // Nor claimed back by this instance while it runs.
+      sut.wake();
+      await settle();
+      expect(queue.claimExcludes.at(-1)).toEqual([1]);
+      provider.succeed(1);
+      await waitFor(() => queue.finalized.length === 1, 'the result');
       expect(provider.requests).toHaveLength(1);
+    });
+
+    it('aborts the call and writes nothing once the renewal finds the row taken by another instance', async () => {
+      createSut({ PROCESSOR_LEASE_MS: '1000' });
+      provider.honoursAbort = false;
+      queue.add(1);
+      sut.onApplicationBootstrap();
+      await settle();
+      queue.row(1).lockedBy = 'someone-else';
+      await waitFor(() => provider.aborted.length === 1, 'the abort');
+      provider.succeed(1);
+      await settle();
+      expect(queue.finalized).toEqual([]);
     });
 
     it('retries writing the result from memory while the lease lasts, without calling the provider again', async () => {
@@ -519,7 +597,7 @@ describe('TransaksiProcessor', () => {
     });
 
     it('leaves a row to its lease when the result cannot be written before the lease ends, and keeps working', async () => {
-      queue.leaseMs = 1_000;
+      createSut({ PROCESSOR_LEASE_MS: '1000' });
       queue.add(2);
       sut.onApplicationBootstrap();
       await settle();
@@ -527,7 +605,7 @@ describe('TransaksiProcessor', () => {
       queue.failNextFinalize(new Error('Connection lost: The server closed the connection.'));
       provider.succeed(1);
       await settle();
-      expect(sut.activeCount).toBe(1);
+      // 1 s lease: a retry in 200 ms plus the 1 s margin does not fit, so the row is left to its lease.
       expect(queue.row(1).status).toBe('proses');
 
       provider.succeed(2);

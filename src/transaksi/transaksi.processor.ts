@@ -1,11 +1,15 @@
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { withTimeout } from '../common/timeout';
 import { appConfig, AppConfig } from '../config/app.config';
 import { MetricsService } from '../metrics/metrics.service';
-import { PpobProvider, PpobResult, PpobUnavailableError } from '../ppob/ppob.provider';
-import { TransaksiQueueService } from './transaksi-queue.service';
+import { PpobProvider } from '../ppob/ppob.provider';
+import { runAttempt } from './transaksi-attempt';
+import { HeldLease, LeaseKeeper } from './transaksi-lease';
+import { AttemptReport, decideOutcome, Outcome, OutcomePolicy } from './transaksi-outcome';
+import { FinalStatus, TransaksiQueueService } from './transaksi-queue.service';
 import { Transaksi } from './transaksi.entity';
 
 const INTERVAL_NAME = 'transaksi-processor';
@@ -17,7 +21,9 @@ const FINISH_LEASE_MARGIN_MS = 1_000;
 /**
  * Moves purchases from `pending` to `sukses`/`gagal`. Every instance runs one; they share the
  * work through the claim (FOR UPDATE SKIP LOCKED on MySQL/MariaDB), never through this process's
- * memory.
+ * memory. This class schedules; what happens to a row is decided in transaksi-outcome.ts, the
+ * call itself is transaksi-attempt.ts, the lease heartbeat transaksi-lease.ts, and the SQL is
+ * TransaksiRepository's.
  *
  * A tick claims at most as many rows as there are free execution slots, starts each one and
  * returns; a finished row frees a slot and, when the last claim was full, wakes the next tick,
@@ -28,7 +34,8 @@ const FINISH_LEASE_MARGIN_MS = 1_000;
 export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(TransaksiProcessor.name);
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly inFlightIds = new Set<number>();
+  private readonly leases: LeaseKeeper;
+  private readonly policy: OutcomePolicy;
   private ticking = false;
   private tickAgain = false;
   private backlog = false;
@@ -45,7 +52,10 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
     private readonly scheduler: SchedulerRegistry,
     private readonly metrics: MetricsService,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.leases = new LeaseKeeper(queue, metrics, config.processor.leaseMs);
+    this.policy = { maxAttempts: config.processor.maxAttempts, leaseMs: config.processor.leaseMs };
+  }
 
   /** In-flight provider calls right now. */
   get activeCount(): number {
@@ -59,6 +69,7 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
     // expired leases.
     this.scheduler.addInterval(INTERVAL_NAME, setInterval(() => this.wake(), this.config.processor.intervalMs));
     this.started = true;
+    this.leases.start();
     this.wake();
   }
 
@@ -114,7 +125,8 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
       if (free <= 0) return;
       const wanted = Math.min(free, batchSize);
       const endTimer = this.metrics.claimDuration.startTimer();
-      const rows = await this.queue.claim(wanted);
+      const claimStartedAt = performance.now();
+      const rows = await this.queue.claim(wanted, this.leases.heldIds());
       endTimer();
       this.recordClaim(rows);
       if (this.stopping) {
@@ -122,12 +134,7 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
         return;
       }
       this.backlog = rows.length === wanted;
-      for (const row of rows) {
-        // A row of ours whose lease ran out while its provider call is still running comes
-        // back from the expired-lease claim; the running call still owns it (same locked_by).
-        if (this.inFlightIds.has(row.id)) continue;
-        this.track(row.id, this.processOne(row));
-      }
+      for (const row of rows) this.track(this.leases.hold(row, claimStartedAt));
       if (!this.backlog) return;
     }
   }
@@ -141,124 +148,99 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
     }
   }
 
-  private track(id: number, work: Promise<void>): void {
+  private track(lease: HeldLease): void {
+    const work = this.processOne(lease);
     this.inFlight.add(work);
-    this.inFlightIds.add(id);
     this.metrics.inFlight.set(this.inFlight.size);
     void work.finally(() => {
+      this.leases.release(lease.row.id);
       this.inFlight.delete(work);
-      this.inFlightIds.delete(id);
       this.metrics.inFlight.set(this.inFlight.size);
       if (this.backlog) this.wake();
     });
   }
 
   /**
-   * One claimed row, idempotent: the provider is called with the transaksi id as its key, and
-   * the result is written only while this instance still holds the lease.
+   * One claimed row, idempotent: the upstream is called (or asked) with the transaksi id as its
+   * key, the outcome is decided by decideOutcome(), and written only while this instance still
+   * holds the lease.
    */
-  async processOne(row: Transaksi): Promise<void> {
-    const { maxAttempts } = this.config.processor;
+  async processOne(lease: HeldLease): Promise<void> {
+    const { row } = lease;
     try {
-      if (row.attempts > maxAttempts) {
-        await this.giveUp(row);
-        return;
-      }
-      let result: PpobResult;
-      try {
-        result = await this.callProvider(row);
-      } catch (err) {
-        this.metrics.providerErrors.inc();
-        const retryInMs = Math.min(this.config.processor.leaseMs, 500 * 2 ** (row.attempts - 1));
-        this.logger.warn(`transaksi ${row.id} attempt ${row.attempts}: provider error (${(err as Error).message}); retry in ${retryInMs} ms`);
-        await this.queue.postpone(row, retryInMs, `Percobaan ${row.attempts} gagal: ${(err as Error).message}`);
-        return;
-      }
-      await this.finish(row, result);
+      const report = await runAttempt(this.provider, lease, this.policy, (deadlineMs) => {
+        this.metrics.callsOverdue.inc();
+        this.logger.warn(`transaksi ${row.id} attempt ${row.attempts}: no answer within ${deadlineMs} ms; aborted, the row stays held until the call has ended`);
+      });
+      this.logReport(row, report);
+      const outcome = decideOutcome(report, row.attempts, this.policy);
+      this.metrics.outcomes.inc({ outcome: outcome.type });
+      await this.carryOut(lease, outcome);
     } catch (err) {
       // Database trouble while writing: the row keeps its lease and is retried when it expires.
-      this.logger.error(`transaksi ${row.id}: could not record the result (${(err as Error).message}); it will be retried after its lease`);
+      this.logger.error(`transaksi ${row.id}: could not record the outcome (${(err as Error).message}); it will be retried after its lease`);
     }
   }
 
-  /**
-   * Out of attempts. An earlier attempt may still have been delivered (its instance died after
-   * the provider answered, before the result was saved), so ask the upstream first: refund only
-   * when it says it never executed the purchase. While it cannot say, the row stays `proses`
-   * and is asked again later: a refund for a delivered product would lose money.
-   */
-  private async giveUp(row: Transaksi): Promise<void> {
-    let known: PpobResult | null;
-    try {
-      known = await this.provider.inquire(String(row.id));
-    } catch (err) {
-      const retryInMs = this.config.processor.leaseMs;
-      this.logger.warn(`transaksi ${row.id}: out of attempts and the provider status inquiry failed (${(err as Error).message}); asking again in ${retryInMs} ms`);
-      await this.queue.postpone(row, retryInMs, `Menunggu status dari provider: ${(err as Error).message}`);
-      return;
-    }
-    const { maxAttempts } = this.config.processor;
-    await this.finish(row, known ?? { status: 'gagal', hasil: `Gagal: provider tidak merespons setelah ${maxAttempts} percobaan` });
-  }
-
-  /**
-   * A provider call may take at most half the lease: past that its outcome is treated as
-   * unknown and the row is retried (same idempotency key). The call is aborted, and the row is
-   * not handed back until the call has actually ended (up to a quarter lease more, still inside
-   * our lease), so a retry never runs while the abandoned call could still execute the purchase.
-   * If the call finishes with an outcome after all, that outcome is kept.
-   */
-  private async callProvider(row: Transaksi): Promise<PpobResult> {
-    const { leaseMs } = this.config.processor;
-    const timeoutMs = Math.floor(leaseMs / 2);
-    const controller = new AbortController();
-    const call = this.provider.execute(
-      {
-        idempotencyKey: String(row.id),
-        transaksiId: row.id,
-        produkId: row.produkId,
-        nomorTujuan: row.nomorTujuan,
-        nominal: row.nominal,
-        attempt: row.attempts,
-      },
-      controller.signal,
-    );
-    // Made only when needed: an Error captures a stack trace, and this runs for every purchase.
-    let timedOut: PpobUnavailableError | undefined;
-    const timeoutError = () => (timedOut ??= new PpobUnavailableError(`provider did not answer within ${timeoutMs} ms`));
-    try {
-      return await withTimeout(call, timeoutMs, timeoutError);
-    } catch (err) {
-      if (err !== timedOut) throw err;
-      controller.abort(timedOut);
-      const late = await withTimeout(call, Math.floor(leaseMs / 4), timeoutError).catch(() => null);
-      if (late) return late;
-      throw timedOut;
+  /** The upstream's own words and error details go to the log only, never to hasil_eksekusi. */
+  private logReport(row: Transaksi, report: AttemptReport): void {
+    if (report.kind === 'unknown') {
+      this.metrics.providerErrors.inc();
+      this.logger.warn(`transaksi ${row.id} attempt ${row.attempts}: outcome unknown (${report.reason})`);
+    } else if (report.kind === 'result' && report.result.status === 'gagal') {
+      this.logger.debug(`transaksi ${row.id}: upstream says gagal (${report.result.hasil})`);
+    } else if (report.kind !== 'result') {
+      this.logger.log(`transaksi ${row.id} attempt ${row.attempts}: upstream says ${report.kind}`);
     }
   }
 
+  private async carryOut(lease: HeldLease, outcome: Outcome): Promise<void> {
+    const { row } = lease;
+    switch (outcome.type) {
+      case 'sukses':
+        return this.finish(lease, { status: 'sukses', hasil: outcome.hasil, refund: false });
+      case 'gagal-refund':
+        return this.finish(lease, { status: 'gagal', hasil: outcome.hasil, refund: true });
+      case 'retry-later':
+      case 'wait-upstream':
+        if ((await this.queue.postpone(row, outcome.inMs, outcome.hasil)) === 'lease-lost') this.leaseLost(row);
+        return;
+      case 'needs-operator':
+        if ((await this.queue.markNeedsOperator(row, outcome.hasil)) === 'lease-lost') {
+          this.leaseLost(row);
+          return;
+        }
+        this.metrics.needsOperator.inc();
+        this.logger.error(
+          `transaksi ${row.id}: NEEDS OPERATOR after ${row.attempts} claims: the upstream cannot say whether it was delivered; it stays proses and charged (perlu_operator)`,
+        );
+        return;
+    }
+  }
+
+  private leaseLost(row: Transaksi): void {
+    this.metrics.leaseLost.inc();
+    this.logger.warn(`transaksi ${row.id}: not written, it is no longer leased to this instance (or already final)`);
+  }
+
   /**
-   * Writes the result. The provider has answered, so a database error here is retried from
+   * Writes a final status. The upstream has answered, so a database error here is retried from
    * memory with backoff while the lease lasts (a short outage then costs seconds, not a lease);
    * after that the row is left to the lease and the provider's record answers the retry.
    * The write is fenced, so repeating it is safe: a repeat that finds the row already final
    * reports a lost lease and writes nothing.
    */
-  private async finish(row: Transaksi, result: PpobResult): Promise<void> {
-    const leaseEnd = (row.lockedUntil?.getTime() ?? Date.now()) - FINISH_LEASE_MARGIN_MS;
+  private async finish(lease: HeldLease, status: FinalStatus): Promise<void> {
+    const { row } = lease;
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcome = await this.queue.finalize(row, result);
-        if (outcome === 'written') {
-          this.metrics.processed.inc({ status: result.status });
-        } else {
-          this.metrics.leaseLost.inc();
-          this.logger.warn(`transaksi ${row.id}: not written, it is no longer leased to this instance (or already final)`);
-        }
+        const written = await this.queue.finalize(row, status);
+        if (written === 'written') this.metrics.processed.inc({ status: status.status });
+        else this.leaseLost(row);
         return;
       } catch (err) {
         const delayMs = Math.min(2_000, 100 * 2 ** attempt);
-        if (this.stopping || Date.now() + delayMs > leaseEnd) throw err;
+        if (this.stopping || lease.lost || delayMs + FINISH_LEASE_MARGIN_MS > lease.leftMs()) throw err;
         this.logger.warn(`transaksi ${row.id}: writing the result failed (${(err as Error).message}); retrying in ${delayMs} ms`);
         await sleep(delayMs);
       }
@@ -279,11 +261,13 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
     if ((await settleWithin(this.currentTick, deadline)) === 'timeout') {
       this.logger.warn('shutdown: a claim did not finish in time; its rows will be retried after their lease');
     }
-    if (this.inFlight.size === 0) return;
-    this.logger.log(`shutdown: waiting for ${this.inFlight.size} in-flight transaksi`);
-    if ((await settleWithin(Promise.allSettled([...this.inFlight]), deadline)) === 'timeout') {
-      this.logger.warn(`shutdown: ${this.inFlight.size} transaksi still running; their leases will expire and they will be retried`);
+    if (this.inFlight.size > 0) {
+      this.logger.log(`shutdown: waiting for ${this.inFlight.size} in-flight transaksi`);
+      if ((await settleWithin(Promise.allSettled([...this.inFlight]), deadline)) === 'timeout') {
+        this.logger.warn(`shutdown: ${this.inFlight.size} transaksi still running; their leases will expire and they will be retried`);
+      }
     }
+    this.leases.stop();
   }
 }
 

@@ -1,25 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { FindOptionsWhere, LessThan, Repository } from 'typeorm';
 import type { AuthUser } from '../common/auth.decorators';
 import { isDuplicateKey } from '../common/database-errors';
 import { DomainError } from '../common/domain-error';
-import { execute } from '../database/raw-sql';
-import { sqlDateTime } from '../database/sql-time';
 import { TransactionRunner } from '../database/transaction-runner';
+import type { RequestDeadline } from '../http/request-deadline';
 import { ProdukService } from '../produk/produk.service';
 import { LedgerService } from '../users/ledger.service';
 import { UsersService } from '../users/users.service';
 import { BeliDto, BeliResponseDto, TransaksiResponseDto } from './transaksi.dto';
 import { Transaksi, TransaksiStatus } from './transaksi.entity';
-import { toTransaksiResponse, TRANSAKSI_COLUMNS, transaksiFromRow, TransaksiRow } from './transaksi.mapper';
+import { toTransaksiResponse } from './transaksi.mapper';
 import { TransaksiProcessor } from './transaksi.processor';
+import { TransaksiRepository } from './transaksi.repository';
 
 @Injectable()
 export class TransaksiService {
   constructor(
-    @InjectRepository(Transaksi) private readonly transaksi: Repository<Transaksi>,
+    private readonly transaksi: TransaksiRepository,
     private readonly produk: ProdukService,
     private readonly ledger: LedgerService,
     private readonly users: UsersService,
@@ -30,8 +28,9 @@ export class TransaksiService {
   /**
    * Accepts a purchase: in one transaction the transaksi row is inserted as `pending`, the
    * saldo is debited conditionally and the ledger row written. The processor finishes it later.
+   * Once the request's `deadline` has answered 503 the transaction rolls back: nothing charged.
    */
-  async beli(user: AuthUser, dto: BeliDto): Promise<BeliResponseDto> {
+  async beli(user: AuthUser, dto: BeliDto, deadline?: RequestDeadline): Promise<BeliResponseDto> {
     const produk = await this.produk.findActive(dto.produk_id);
     if (!produk) throw new DomainError('PRODUK_NOT_FOUND', `Produk ${dto.produk_id} tidak ditemukan atau tidak aktif`);
     if (dto.nominal !== undefined && dto.nominal !== produk.nominal) {
@@ -50,36 +49,36 @@ export class TransaksiService {
         // transaksi first takes a shared lock on the same row through the foreign key, and two
         // shared holders that both upgrade deadlock). A concurrent duplicate ref_id then fails
         // on the unique index below and the whole transaction, debit included, rolls back.
-        const saldo = await this.ledger.changeSaldo(manager, user.id, -produk.harga);
+        let id = 0;
+        const saldo = await this.ledger.apply(manager, {
+          userId: user.id,
+          jumlah: -produk.harga,
+          jenis: 'debit',
+          // Inserted between the debit and its ledger row, which points to it.
+          transaksiId: async () => {
+            id = await this.transaksi.insertPending(manager, {
+              userId: user.id,
+              produkId: produk.id,
+              refId,
+              nomorTujuan: dto.nomor_tujuan,
+              nominal: produk.nominal,
+              harga: produk.harga,
+            });
+            return id;
+          },
+          keterangan: `Pembelian ${produk.nama} ke ${dto.nomor_tujuan}`,
+        });
         if (saldo === null) {
           throw new DomainError('INSUFFICIENT_SALDO', `Saldo tidak cukup: harga ${produk.nama} Rp${produk.harga}`);
         }
-        const now = sqlDateTime(new Date());
-        const { insertId: id } = await execute(
-          manager,
-          `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, attempts, waktu, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
-          [user.id, produk.id, refId, dto.nomor_tujuan, produk.nominal, produk.harga, now, now],
-        );
-        await this.ledger.record(
-          manager,
-          {
-            userId: user.id,
-            jumlah: -produk.harga,
-            jenis: 'debit',
-            transaksiId: id,
-            keterangan: `Pembelian ${produk.nama} ke ${dto.nomor_tujuan}`,
-          },
-          saldo,
-        );
         return { id, saldo };
-      });
+      }, { deadline });
     } catch (err) {
       // A repeated ref_id: its insert hit the unique index. A repeat also gets its original
       // answer when the saldo no longer covers a second purchase (the debit comes first).
       const repeat = isDuplicateKey(err) || (err instanceof DomainError && err.code === 'INSUFFICIENT_SALDO');
       if (dto.ref_id && repeat) {
-        const original = await this.findByRef(user.id, dto.ref_id);
+        const original = await this.transaksi.findByRef(user.id, dto.ref_id);
         if (original) return this.replay(user, original, dto);
       }
       throw err;
@@ -91,21 +90,14 @@ export class TransaksiService {
 
   /** One of the caller's transaksi, or 404: another user's id is indistinguishable from a missing one. */
   async getForUser(userId: number, trxId: number): Promise<TransaksiResponseDto> {
-    const [row]: TransaksiRow[] = await this.transaksi.query(`SELECT ${TRANSAKSI_COLUMNS} FROM transaksi WHERE id = ? AND user_id = ?`, [trxId, userId]);
+    const row = await this.transaksi.findForUser(userId, trxId);
     if (!row) throw new DomainError('TRANSAKSI_NOT_FOUND', `Transaksi ${trxId} tidak ditemukan`);
-    return toTransaksiResponse(transaksiFromRow(row));
+    return toTransaksiResponse(row);
   }
 
   async listForUser(userId: number, limit: number, beforeId?: number, status?: TransaksiStatus): Promise<TransaksiResponseDto[]> {
-    const where: FindOptionsWhere<Transaksi> = { userId };
-    if (beforeId) where.id = LessThan(beforeId);
-    if (status) where.status = status;
-    const rows = await this.transaksi.find({ where, order: { id: 'DESC' }, take: limit });
+    const rows = await this.transaksi.listForUser(userId, limit, beforeId, status);
     return rows.map(toTransaksiResponse);
-  }
-
-  private findByRef(userId: number, refId: string): Promise<Transaksi | null> {
-    return this.transaksi.findOne({ where: { userId, refId } });
   }
 
   /** A repeated ref_id: the same body gets the original transaksi back and is charged nothing. */

@@ -10,14 +10,28 @@ export interface LedgerEntry {
   /** Signed rupiah: negative debits, positive credits. */
   jumlah: number;
   jenis: JenisMutasi;
-  transaksiId: number | null;
+  /**
+   * The transaksi the ledger row points to. A function when that row does not exist yet: it is
+   * called after the balance change and before the ledger row, in the same transaction, and
+   * returns the new transaksi's id (see TransaksiService.beli: debit first, then the insert).
+   */
+  transaksiId: number | null | (() => Promise<number>);
   keterangan: string;
 }
 
+/** A credit matched no user row: a refund or deposit to nobody. The caller's transaction must fail. */
+export class LedgerTargetMissingError extends Error {
+  constructor(userId: number) {
+    super(`ledger: no user ${userId} to credit`);
+    this.name = 'LedgerTargetMissingError';
+  }
+}
+
 /**
- * The only code that changes a balance. Each change is one conditional UPDATE plus one mutasi
- * row in the caller's transaction, so user.saldo always equals the latest saldo_akhir and the
- * sum of the user's ledger.
+ * The only code that changes a balance, and only through apply(): the conditional UPDATE and
+ * its mutasi row are one call in the caller's transaction, so user.saldo always equals the
+ * latest saldo_akhir and the sum of the user's ledger. There is no public way to write one
+ * without the other.
  */
 @Injectable()
 export class LedgerService {
@@ -25,21 +39,25 @@ export class LedgerService {
 
   /**
    * Applies the entry inside `manager`'s transaction: the balance change, then its ledger row.
-   * Returns the new saldo, or null when a debit would overdraw (nothing is written then).
+   * Returns the new saldo, or null when a debit would overdraw (nothing is written then). A
+   * credit that matches no user throws: skipping it silently would lose the money.
    */
   async apply(manager: EntityManager, entry: LedgerEntry): Promise<number | null> {
     const saldoAkhir = await this.changeSaldo(manager, entry.userId, entry.jumlah);
-    if (saldoAkhir !== null) await this.record(manager, entry, saldoAkhir);
+    if (saldoAkhir === null) {
+      if (entry.jumlah >= 0) throw new LedgerTargetMissingError(entry.userId);
+      return null;
+    }
+    const transaksiId = typeof entry.transaksiId === 'function' ? await entry.transaksiId() : entry.transaksiId;
+    await this.record(manager, entry, transaksiId, saldoAkhir);
     return saldoAkhir;
   }
 
   /**
-   * The balance change alone, for callers that must create the row the ledger entry points to
-   * in between (see TransaksiService.beli). A debit never reads-then-writes: it is
-   * `SET saldo = saldo - x WHERE saldo >= x`, so concurrent purchases cannot overdraw.
-   * Returns the new saldo, or null when a debit would overdraw.
+   * A debit never reads-then-writes: it is `SET saldo = saldo - x WHERE saldo >= x`, so
+   * concurrent purchases cannot overdraw. Returns the new saldo, or null when nothing matched.
    */
-  async changeSaldo(manager: EntityManager, userId: number, jumlah: number): Promise<number | null> {
+  private async changeSaldo(manager: EntityManager, userId: number, jumlah: number): Promise<number | null> {
     const now = sqlDateTime(new Date());
     const { affected } =
       jumlah < 0
@@ -51,11 +69,10 @@ export class LedgerService {
     return Number(user.saldo);
   }
 
-  /** The ledger row for a balance change made in the same transaction. */
-  async record(manager: EntityManager, entry: LedgerEntry, saldoAkhir: number): Promise<void> {
+  private async record(manager: EntityManager, entry: LedgerEntry, transaksiId: number | null, saldoAkhir: number): Promise<void> {
     await manager.query(
       'INSERT INTO mutasi (user_id, transaksi_id, jenis, jumlah, saldo_akhir, keterangan, waktu) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      [entry.userId, entry.transaksiId, entry.jenis, entry.jumlah, saldoAkhir, entry.keterangan.slice(0, 255), sqlDateTime(new Date())],
+      [entry.userId, transaksiId, entry.jenis, entry.jumlah, saldoAkhir, entry.keterangan.slice(0, 255), sqlDateTime(new Date())],
     );
   }
 

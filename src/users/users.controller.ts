@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ApiKeyAuth } from '../common/api-docs.decorators';
 import { DEFAULT_PAGE_SIZE } from '../common/page-query.dto';
 import { AuthUser, CurrentUser, Public } from '../common/auth.decorators';
+import { Deadline, RequestDeadline } from '../http/request-deadline';
 import { KeysResponseDto, MutasiQueryDto, MutasiResponseDto, RegisterDto, SaldoResponseDto } from './users.dto';
 import { UsersService } from './users.service';
 
@@ -17,8 +18,8 @@ export class UsersController {
   @ApiOperation({ summary: 'Register a reseller; returns the API key and private key once' })
   @ApiOkResponse({ type: KeysResponseDto })
   @ApiErrors(400, 409, 413, 415, 503)
-  register(@Body() dto: RegisterDto): Promise<KeysResponseDto> {
-    return this.users.register(dto);
+  register(@Body() dto: RegisterDto, @Deadline() deadline?: RequestDeadline): Promise<KeysResponseDto> {
+    return this.users.register(dto, deadline);
   }
 
   @Post('generate-key')
@@ -26,8 +27,8 @@ export class UsersController {
   @ApiKeyAuth()
   @ApiOperation({ summary: 'Rotate both keys; the old API key stops working at once' })
   @ApiOkResponse({ type: KeysResponseDto })
-  generateKey(@CurrentUser() user: AuthUser): Promise<KeysResponseDto> {
-    return this.users.rotateKeys(user);
+  generateKey(@CurrentUser() user: AuthUser, @Deadline() deadline?: RequestDeadline): Promise<KeysResponseDto> {
+    return this.users.rotateKeys(user, deadline);
   }
 
   @Get('saldo')

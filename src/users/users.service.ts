@@ -7,6 +7,7 @@ import { DomainError } from '../common/domain-error';
 import { TtlCache } from '../common/ttl-cache';
 import { appConfig, AppConfig } from '../config/app.config';
 import { TransactionRunner } from '../database/transaction-runner';
+import type { RequestDeadline } from '../http/request-deadline';
 import { generateKey, hashKey } from './api-key';
 import { LedgerService } from './ledger.service';
 import { Mutasi } from './mutasi.entity';
@@ -32,7 +33,8 @@ export class UsersService {
     this.keyCache = new TtlCache(config.cache.authTtlMs, KEY_CACHE_ENTRIES);
   }
 
-  async register(dto: RegisterDto): Promise<KeysResponseDto> {
+  /** `deadline`: the request's; once it has answered 503 nothing is committed (the retry then succeeds). */
+  async register(dto: RegisterDto, deadline?: RequestDeadline): Promise<KeysResponseDto> {
     const saldo = dto.saldo ?? 0;
     if (saldo > 0 && !this.config.allowRegisterSaldo) {
       throw new DomainError('SALDO_NOT_ALLOWED', 'Saldo awal tidak diizinkan di server ini; isi saldo lewat deposit');
@@ -57,7 +59,7 @@ export class UsersService {
         if (saldo > 0) {
           await this.ledger.apply(manager, { userId, jumlah: saldo, jenis: 'saldo_awal', transaksiId: null, keterangan: 'Saldo awal' });
         }
-      });
+      }, { deadline });
     } catch (err) {
       // The unique index decides, so two concurrent registrations of one email cannot both win.
       if (isDuplicateKey(err)) throw new DomainError('EMAIL_TAKEN', 'User/email sudah terdaftar');
@@ -71,7 +73,7 @@ export class UsersService {
    * conditional on the key the caller presented, so of two concurrent rotations with one key
    * only one succeeds and the other gets 401, instead of handing out a key that never works.
    */
-  async rotateKeys(user: AuthUser): Promise<KeysResponseDto> {
+  async rotateKeys(user: AuthUser, deadline?: RequestDeadline): Promise<KeysResponseDto> {
     const apiKey = generateKey();
     const privateKey = generateKey();
     const result = await this.tx.run((manager) =>
@@ -80,6 +82,8 @@ export class UsersService {
         { id: user.id, apiKeyHash: user.keyHash },
         { apiKeyHash: hashKey(apiKey), privateKeyHash: hashKey(privateKey), updatedAt: new Date() },
       ),
+      // Answered 503, the rotation must not commit: the new key would never be shown, the old dead.
+      { deadline },
     );
     if (result.affected !== 1) throw new DomainError('UNAUTHORIZED', 'API key tidak valid');
     // This instance refuses the old key at once; others within AUTH_CACHE_TTL_MS.

@@ -156,6 +156,7 @@ describe('chaos: three instances on a private MariaDB under load and faults', ()
     name: instanceId,
     env: {
       NODE_ENV: 'test',
+      ALLOW_REGISTER_SALDO: 'true',
       DATABASE_URL: db!.url(DATABASE),
       DATABASE_POOL_SIZE: '8',
       // A frozen server accepts TCP but never greets: a new connection must give up, not hang.

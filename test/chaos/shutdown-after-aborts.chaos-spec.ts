@@ -37,6 +37,7 @@ describe('chaos: SIGTERM shortly after clients abandoned slow purchases', () => 
     name,
     env: {
       NODE_ENV: 'test',
+      ALLOW_REGISTER_SALDO: 'true',
       DATABASE_URL: db!.url(DATABASE),
       DATABASE_POOL_SIZE: '8',
       LOG_LEVEL: 'log',

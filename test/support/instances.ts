@@ -14,7 +14,11 @@ import { DataSource } from 'typeorm';
 export const PROJECT_ROOT = resolve(__dirname, '..', '..');
 export const MAIN_JS = join(PROJECT_ROOT, 'dist', 'src', 'main.js');
 
-/** Every variable the app reads (src/config/app.config.ts); none is inherited from the Jest process. */
+/**
+ * Every variable the app reads (src/config/app.config.ts); none is inherited from the Jest
+ * process. SQLITE_NATIVE_BINDING is the exception on purpose: test/run.js sets it for the Node
+ * that runs Jest, and so also the instances it starts.
+ */
 const APP_VARIABLES = [
   'NODE_ENV',
   'PORT',
@@ -35,6 +39,12 @@ const APP_VARIABLES = [
   'SHUTDOWN_TIMEOUT_MS',
   'PPOB_SIM_DELAY_MS',
   'PPOB_SIM_SUCCESS_RATE',
+  'PPOB_SIM_IGNORE_ABORT',
+  'APP_CLOCK_OFFSET_MS',
+  'REQUEST_TIMEOUT_MS',
+  'AUTH_CACHE_TTL_MS',
+  'PRODUK_CACHE_TTL_MS',
+  'METRICS_TOKEN',
   'ADMIN_API_KEYS',
   'DEPOSIT_BANKS',
   'DEPOSIT_MIN',
@@ -59,6 +69,8 @@ export interface SpawnOptions {
   env?: Record<string, string | undefined>;
   /** Working directory of the process (the SQLite default path is relative to it). */
   cwd?: string;
+  /** The node binary that runs it; by default the one running the tests. */
+  node?: string;
 }
 
 export interface StartOptions extends SpawnOptions {
@@ -69,7 +81,7 @@ export interface StartOptions extends SpawnOptions {
 /** Fails at once, with the fix in the message, when the app has not been built. */
 export function assertBuilt(): void {
   if (!existsSync(MAIN_JS)) {
-    throw new Error(`${MAIN_JS} is missing: build the app first (\`npx nest build\`; \`npm test\` does it in pretest)`);
+    throw new Error(`${MAIN_JS} is missing: build the app first (\`npm run build\`; \`npm test\` does it in pretest)`);
   }
 }
 
@@ -106,8 +118,9 @@ export class AppProcess {
     readonly port: number,
     env: Record<string, string>,
     cwd: string,
+    node = process.execPath,
   ) {
-    this.child = spawn(process.execPath, [MAIN_JS], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(node, [MAIN_JS], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(this);
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       this.out = (this.out + chunk).slice(-MAX_CAPTURE_CHARS);
@@ -240,7 +253,7 @@ export async function spawnApp(options: SpawnOptions): Promise<AppProcess> {
   const port = 'PORT' in env ? Number(env.PORT) : await freePort();
   if (!('PORT' in env)) env.PORT = String(port);
   if (!('HOST' in env)) env.HOST = '127.0.0.1';
-  return new AppProcess(options.name, port, childEnv(env), options.cwd ?? PROJECT_ROOT);
+  return new AppProcess(options.name, port, childEnv(env), options.cwd ?? PROJECT_ROOT, options.node);
 }
 
 /**

@@ -22,10 +22,15 @@ export function testEnv(db: TestDatabase, env: Record<string, string> = {}): Rec
     PROCESSOR_INTERVAL_MS: '50',
     PROCESSOR_LEASE_MS: '5000',
     LOG_LEVEL: 'error',
+    // Register-time saldo is off by default; the specs buy with it, so they opt in explicitly.
+    ALLOW_REGISTER_SALDO: 'true',
     // Off, so a test that changes a row with SQL sees the change at once; cache.e2e-spec turns
     // them on and tests the bounds.
     AUTH_CACHE_TTL_MS: '0',
     PRODUK_CACHE_TTL_MS: '0',
+    // Set by test/run.js when the suite runs under a Node other than the one node_modules'
+    // better-sqlite3 was built for.
+    ...(process.env.SQLITE_NATIVE_BINDING ? { SQLITE_NATIVE_BINDING: process.env.SQLITE_NATIVE_BINDING } : {}),
     ...env,
   };
 }
