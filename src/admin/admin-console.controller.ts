@@ -9,7 +9,7 @@ import { AdminEnabledGuard } from './admin-key.guard';
 /**
  * The operator console: one static page and its script, no build step. The page holds no data
  * and no key: it asks for the operator key and calls the /admin API with it, like curl would.
- * Read once at start-up (nest-cli.json copies console/ into dist).
+ * Read once at start-up (`npm run build` copies console/ into dist).
  */
 const CONSOLE_DIR = join(__dirname, 'console');
 const PAGE = readFileSync(join(CONSOLE_DIR, 'admin-console.html'), 'utf8');
