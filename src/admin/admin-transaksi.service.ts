@@ -94,7 +94,7 @@ export class AdminTransaksiService {
         sebelum: { status: row.status, hasil_eksekusi: row.hasil_eksekusi },
         sesudah: { status: dto.status, hasil_eksekusi: hasil, ...(saldo === null ? {} : { refund: Number(row.harga), saldo }) },
       });
-      return toResponse({ ...row, status: dto.status, hasil_eksekusi: hasil, updated_at: now });
+      return toResponse({ ...row, status: dto.status, hasil_eksekusi: hasil, perlu_operator: 0, updated_at: now });
     }, 'READ COMMITTED');
   }
 }
