@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import { isDuplicateKey } from '../common/database-errors';
 import { DomainError, FieldError } from '../common/domain-error';
 import { TransactionRunner } from '../database/transaction-runner';
+import type { RequestDeadline } from '../http/request-deadline';
 import { Produk } from '../produk/produk.entity';
 import { ProdukService } from '../produk/produk.service';
 import type { AdminCaller } from './admin-key.guard';
@@ -28,7 +29,7 @@ export class AdminProdukService {
     return (await this.produk.find({ order: { id: 'ASC' } })).map(toProdukResponse);
   }
 
-  async create(admin: AdminCaller, dto: CreateProdukDto): Promise<AdminProdukResponseDto> {
+  async create(admin: AdminCaller, dto: CreateProdukDto, deadline?: RequestDeadline): Promise<AdminProdukResponseDto> {
     const saved = await this.withKodeCheck(dto.kode, () =>
       this.tx.run(async (manager) => {
         const now = new Date();
@@ -47,13 +48,13 @@ export class AdminProdukService {
         row.id = Number(identifiers[0].id);
         await this.audit.record(manager, { adminId: admin.id, aksi: 'produk.buat', objek: `produk:${row.id}`, sebelum: null, sesudah: auditFigures(row) });
         return row;
-      }),
+      }, { deadline }),
     );
     this.catalogue.invalidate();
     return toProdukResponse(saved);
   }
 
-  async patch(admin: AdminCaller, id: number, dto: PatchProdukDto): Promise<AdminProdukResponseDto> {
+  async patch(admin: AdminCaller, id: number, dto: PatchProdukDto, deadline?: RequestDeadline): Promise<AdminProdukResponseDto> {
     const fields = Object.entries(dto).filter(([, value]) => value !== undefined);
     const nulls: FieldError[] = fields.filter(([, value]) => value === null).map(([field]) => ({ field, message: `${field} must not be null` }));
     if (nulls.length > 0) throw new DomainError('VALIDATION_FAILED', nulls.map((e) => e.message).join('; '), nulls);
@@ -70,7 +71,7 @@ export class AdminProdukService {
         const after = Object.assign(new Produk(), before, changes);
         await this.audit.record(manager, { adminId: admin.id, aksi: 'produk.ubah', objek: `produk:${id}`, sebelum: auditFigures(before), sesudah: auditFigures(after) });
         return after;
-      }),
+      }, { deadline }),
     );
     this.catalogue.invalidate();
     return toProdukResponse(saved);

@@ -8,6 +8,7 @@ import { sqlDateTime } from '../database/sql-time';
 import { TransactionRunner } from '../database/transaction-runner';
 import { lockUserRow } from '../database/user-lock';
 import { toTransaksiResponse, TRANSAKSI_COLUMNS, transaksiFromRow, TransaksiRow } from '../transaksi/transaksi.mapper';
+import type { RequestDeadline } from '../http/request-deadline';
 import { LedgerService } from '../users/ledger.service';
 import type { AdminCaller } from './admin-key.guard';
 import { AdminTransaksiQueryDto, AdminTransaksiResponseDto, SelesaikanDto } from './admin-transaksi.dto';
@@ -59,7 +60,7 @@ export class AdminTransaksiService {
    * settled, and of two concurrent settlements one wins. gagal refunds in the same transaction,
    * so the refund happens exactly once, with the status change.
    */
-  async selesaikan(admin: AdminCaller, id: number, dto: SelesaikanDto): Promise<AdminTransaksiResponseDto> {
+  async selesaikan(admin: AdminCaller, id: number, dto: SelesaikanDto, deadline?: RequestDeadline): Promise<AdminTransaksiResponseDto> {
     if (dto.status === 'gagal' && dto.sn !== undefined) {
       const message = 'sn is only for sukses';
       throw new DomainError('VALIDATION_FAILED', message, [{ field: 'sn', message }]);
@@ -95,7 +96,7 @@ export class AdminTransaksiService {
         sesudah: { status: dto.status, hasil_eksekusi: hasil, ...(saldo === null ? {} : { refund: Number(row.harga), saldo }) },
       });
       return toResponse({ ...row, status: dto.status, hasil_eksekusi: hasil, perlu_operator: 0, updated_at: now });
-    }, 'READ COMMITTED');
+    }, { isolation: 'READ COMMITTED', deadline });
   }
 }
 

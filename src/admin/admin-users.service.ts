@@ -7,6 +7,7 @@ import { DomainError } from '../common/domain-error';
 import { execute } from '../database/raw-sql';
 import { sqlDateTime } from '../database/sql-time';
 import { TransactionRunner } from '../database/transaction-runner';
+import type { RequestDeadline } from '../http/request-deadline';
 import { LedgerService } from '../users/ledger.service';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
@@ -45,13 +46,13 @@ export class AdminUsersService {
    * see it within AUTH_CACHE_TTL_MS. Purchases already accepted are not touched: the processor
    * finishes them (a suspension stops new business, it does not cancel paid work).
    */
-  async setAktif(admin: AdminCaller, id: number, aktif: boolean): Promise<AdminUserResponseDto> {
+  async setAktif(admin: AdminCaller, id: number, aktif: boolean, deadline?: RequestDeadline): Promise<AdminUserResponseDto> {
     const user = await this.tx.run(async (manager) => {
       const before = await this.findOrThrow(manager, id);
       await execute(manager, 'UPDATE users SET aktif = ?, updated_at = ? WHERE id = ?', [aktif ? 1 : 0, sqlDateTime(new Date()), id]);
       await this.audit.record(manager, { adminId: admin.id, aksi: aktif ? 'user.aktifkan' : 'user.nonaktifkan', objek: `users:${id}`, sebelum: { aktif: Boolean(before.aktif) }, sesudah: { aktif } });
       return Object.assign(before, { aktif });
-    });
+    }, { deadline });
     this.usersService.forgetKey(user.apiKeyHash);
     return toUserResponse(user);
   }
@@ -62,7 +63,7 @@ export class AdminUsersService {
    * fails on the unique index and the whole transaction, change included, rolls back and the
    * first adjustment is answered instead.
    */
-  async koreksi(admin: AdminCaller, userId: number, dto: KoreksiSaldoDto): Promise<KoreksiResponseDto> {
+  async koreksi(admin: AdminCaller, userId: number, dto: KoreksiSaldoDto, deadline?: RequestDeadline): Promise<KoreksiResponseDto> {
     try {
       return await this.tx.run(async (manager) => {
         await this.findOrThrow(manager, userId);
@@ -85,7 +86,7 @@ export class AdminUsersService {
           sesudah: { saldo, jumlah: dto.jumlah, ref: dto.ref },
         });
         return { ref: dto.ref, user_id: userId, jumlah: dto.jumlah, keterangan: dto.keterangan, saldo_akhir: saldo, diulang: false };
-      });
+      }, { deadline });
     } catch (err) {
       // A repeat also gets its original answer when the saldo no longer covers a second debit.
       const repeat = isDuplicateKey(err) || (err instanceof DomainError && err.code === 'KOREKSI_BELOW_ZERO');

@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import { ApiErrors } from '../common/api-docs.decorators';
 import { DEFAULT_PAGE_SIZE, PageQueryDto } from '../common/page-query.dto';
 import { ParseIdPipe } from '../common/validation';
+import { Deadline, RequestDeadline } from '../http/request-deadline';
 import { AdminDepositQueryDto, AdminDepositResponseDto, DepositKonfirmasiResponseDto } from '../deposit/deposit.dto';
 import { DepositService } from '../deposit/deposit.service';
 import { LaporanQueryDto, LaporanResponseDto } from '../laporan/laporan.dto';
@@ -20,7 +21,10 @@ import { AdminUsersService } from './admin-users.service';
 
 const ID = { name: 'id', type: Number, example: 12 };
 
-/** The operator API: thin routes over the services; every write is audited by its service. */
+/**
+ * The operator API: thin routes over the services; every write is audited by its service and
+ * passes the request's deadline, so a write answered 503 has committed nothing.
+ */
 @AdminAuth()
 @Controller('admin')
 export class AdminController {
@@ -47,8 +51,8 @@ export class AdminController {
   @ApiParam(ID)
   @ApiOkResponse({ type: DepositKonfirmasiResponseDto })
   @ApiErrors(400, 404, 409)
-  konfirmasi(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number): Promise<DepositKonfirmasiResponseDto> {
-    return this.deposits.konfirmasi(admin, id);
+  konfirmasi(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Deadline() deadline?: RequestDeadline): Promise<DepositKonfirmasiResponseDto> {
+    return this.deposits.konfirmasi(admin, id, deadline);
   }
 
   @Post('deposit/:id/tolak')
@@ -57,8 +61,8 @@ export class AdminController {
   @ApiParam(ID)
   @ApiOkResponse({ type: AdminDepositResponseDto })
   @ApiErrors(400, 404, 409)
-  tolak(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number): Promise<AdminDepositResponseDto> {
-    return this.deposits.tolak(admin, id);
+  tolak(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Deadline() deadline?: RequestDeadline): Promise<AdminDepositResponseDto> {
+    return this.deposits.tolak(admin, id, deadline);
   }
 
   @Get('users')
@@ -75,8 +79,8 @@ export class AdminController {
   @ApiBody({ type: PatchUserDto, examples: { suspend: { value: { aktif: false } } } })
   @ApiOkResponse({ type: AdminUserResponseDto })
   @ApiErrors(400, 404)
-  patchUser(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body() dto: PatchUserDto): Promise<AdminUserResponseDto> {
-    return this.users.setAktif(admin, id, dto.aktif);
+  patchUser(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body() dto: PatchUserDto, @Deadline() deadline?: RequestDeadline): Promise<AdminUserResponseDto> {
+    return this.users.setAktif(admin, id, dto.aktif, deadline);
   }
 
   @Post('users/:id/saldo')
@@ -86,8 +90,8 @@ export class AdminController {
   @ApiBody({ type: KoreksiSaldoDto, examples: { debit: { value: { jumlah: -5000, keterangan: 'Koreksi transfer ganda', ref: 'ADJ-1' } } } })
   @ApiOkResponse({ type: KoreksiResponseDto })
   @ApiErrors(400, 404, 409, 422)
-  koreksi(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body() dto: KoreksiSaldoDto): Promise<KoreksiResponseDto> {
-    return this.users.koreksi(admin, id, dto);
+  koreksi(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body() dto: KoreksiSaldoDto, @Deadline() deadline?: RequestDeadline): Promise<KoreksiResponseDto> {
+    return this.users.koreksi(admin, id, dto, deadline);
   }
 
   @Get('produk')
@@ -103,8 +107,8 @@ export class AdminController {
   @ApiBody({ type: CreateProdukDto, examples: { pulsa: { value: { nama: 'Pulsa 25k', kode: 'PULSA25', kategori: 'pulsa', harga: 27000, nominal: 25000 } } } })
   @ApiOkResponse({ type: AdminProdukResponseDto })
   @ApiErrors(400, 409)
-  createProduk(@CurrentAdmin() admin: AdminCaller, @Body() dto: CreateProdukDto): Promise<AdminProdukResponseDto> {
-    return this.produk.create(admin, dto);
+  createProduk(@CurrentAdmin() admin: AdminCaller, @Body() dto: CreateProdukDto, @Deadline() deadline?: RequestDeadline): Promise<AdminProdukResponseDto> {
+    return this.produk.create(admin, dto, deadline);
   }
 
   @Patch('produk/:id')
@@ -113,8 +117,8 @@ export class AdminController {
   @ApiBody({ type: PatchProdukDto, examples: { price: { value: { harga: 12500 } }, retire: { value: { aktif: false } } } })
   @ApiOkResponse({ type: AdminProdukResponseDto })
   @ApiErrors(400, 409, 422)
-  patchProduk(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body() dto: PatchProdukDto): Promise<AdminProdukResponseDto> {
-    return this.produk.patch(admin, id, dto);
+  patchProduk(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body() dto: PatchProdukDto, @Deadline() deadline?: RequestDeadline): Promise<AdminProdukResponseDto> {
+    return this.produk.patch(admin, id, dto, deadline);
   }
 
   @Get('transaksi')
@@ -135,8 +139,8 @@ export class AdminController {
   @ApiBody({ type: SelesaikanDto, examples: { sukses: { value: { status: 'sukses', sn: '0123456789012345' } }, gagal: { value: { status: 'gagal' } } } })
   @ApiOkResponse({ type: AdminTransaksiResponseDto })
   @ApiErrors(400, 404, 409)
-  selesaikan(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body() dto: SelesaikanDto): Promise<AdminTransaksiResponseDto> {
-    return this.transaksi.selesaikan(admin, id, dto);
+  selesaikan(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body() dto: SelesaikanDto, @Deadline() deadline?: RequestDeadline): Promise<AdminTransaksiResponseDto> {
+    return this.transaksi.selesaikan(admin, id, dto, deadline);
   }
 
   @Get('laporan')

@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ApiKeyAuth } from '../common/api-docs.decorators';
 import { AuthUser, CurrentUser } from '../common/auth.decorators';
 import { DEFAULT_PAGE_SIZE } from '../common/page-query.dto';
+import { Deadline, RequestDeadline } from '../http/request-deadline';
 import { CreateDepositDto, DepositQueryDto, DepositResponseDto } from './deposit.dto';
 import { DepositService } from './deposit.service';
 
@@ -21,8 +22,8 @@ export class DepositController {
   })
   @ApiOkResponse({ type: DepositResponseDto })
   @ApiErrors(400, 409, 413, 415)
-  create(@CurrentUser() user: AuthUser, @Body() dto: CreateDepositDto): Promise<DepositResponseDto> {
-    return this.deposits.create(user, dto);
+  create(@CurrentUser() user: AuthUser, @Body() dto: CreateDepositDto, @Deadline() deadline?: RequestDeadline): Promise<DepositResponseDto> {
+    return this.deposits.create(user, dto, deadline);
   }
 
   @Get()

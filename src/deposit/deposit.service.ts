@@ -12,6 +12,7 @@ import { execute } from '../database/raw-sql';
 import { sqlDateTime } from '../database/sql-time';
 import { TransactionRunner } from '../database/transaction-runner';
 import { lockUserRow } from '../database/user-lock';
+import type { RequestDeadline } from '../http/request-deadline';
 import { LedgerService } from '../users/ledger.service';
 import { AdminDepositResponseDto, CreateDepositDto, DepositKonfirmasiResponseDto, DepositResponseDto } from './deposit.dto';
 import { Deposit, DepositStatus } from './deposit.entity';
@@ -37,7 +38,7 @@ export class DepositService {
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
-  async create(user: AuthUser, dto: CreateDepositDto): Promise<DepositResponseDto> {
+  async create(user: AuthUser, dto: CreateDepositDto, deadline?: RequestDeadline): Promise<DepositResponseDto> {
     const bank = this.bankFor(dto.bank);
     const { min, max } = this.config.deposit;
     if (dto.jumlah < min || dto.jumlah > max) {
@@ -48,7 +49,7 @@ export class DepositService {
       try {
         // READ COMMITTED: the sweep and the amount lookup lock only the rows they change, not
         // the gaps where concurrent tickets are inserted.
-        const row = await this.tx.run((manager) => this.insertTicket(manager, user.id, dto.jumlah, bank), 'READ COMMITTED');
+        const row = await this.tx.run((manager) => this.insertTicket(manager, user.id, dto.jumlah, bank), { isolation: 'READ COMMITTED', deadline });
         return toResponse(row, new Date());
       } catch (err) {
         if (!isDuplicateKey(err) || attempt >= MAX_CREATE_ATTEMPTS) throw err;
@@ -76,8 +77,11 @@ export class DepositService {
     return rows.map((row) => toAdminResponse(row, now));
   }
 
-  /** Credits jumlah_transfer (what actually arrived) once; anything but an open ticket is 409. */
-  konfirmasi(admin: AdminCaller, id: number): Promise<DepositKonfirmasiResponseDto> {
+  /**
+   * Credits jumlah_transfer (what actually arrived) once; anything but an open ticket is 409.
+   * `deadline`: once the request has been answered 503, nothing is committed.
+   */
+  konfirmasi(admin: AdminCaller, id: number, deadline?: RequestDeadline): Promise<DepositKonfirmasiResponseDto> {
     return this.tx.run(async (manager) => {
       const now = new Date();
       const row = await this.settle(manager, id, 'sukses', admin, now);
@@ -97,10 +101,10 @@ export class DepositService {
         sesudah: { status: 'sukses', user_id: row.userId, saldo, jumlah_transfer: row.jumlahTransfer },
       });
       return { ...toAdminResponse(row, now), saldo };
-    });
+    }, { deadline });
   }
 
-  tolak(admin: AdminCaller, id: number): Promise<AdminDepositResponseDto> {
+  tolak(admin: AdminCaller, id: number, deadline?: RequestDeadline): Promise<AdminDepositResponseDto> {
     return this.tx.run(async (manager) => {
       const now = new Date();
       const row = await this.settle(manager, id, 'ditolak', admin, now);
@@ -112,7 +116,7 @@ export class DepositService {
         sesudah: { status: 'ditolak', user_id: row.userId, jumlah_transfer: row.jumlahTransfer },
       });
       return toAdminResponse(row, now);
-    });
+    }, { deadline });
   }
 
   private bankFor(name: string): DepositBank {
