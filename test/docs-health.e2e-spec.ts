@@ -123,6 +123,7 @@ describeEachEngine('/health without a database', (t) => {
       detail: expect.stringMatching(/\S/),
       status: 'error',
       db: 'down',
+      reason: 'unreachable',
     });
   });
 }, { PROCESSOR_ENABLED: 'false' });

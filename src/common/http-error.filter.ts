@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isConnectionError } from './database-errors';
+import { isConnectionError, isNodeNotReady } from './database-errors';
 import { DomainError, ERROR_STATUS, ErrorCode, FieldError } from './domain-error';
 
 export interface ErrorBody {
@@ -73,6 +73,9 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     if (isConnectionError(exception)) {
       return { statusCode: 503, code: 'DATABASE_UNAVAILABLE', detail: 'Database tidak dapat dihubungi, coba lagi nanti' };
+    }
+    if (isNodeNotReady(exception)) {
+      return { statusCode: 503, code: 'DATABASE_UNAVAILABLE', detail: 'Database sedang tidak siap menerima permintaan, coba lagi nanti' };
     }
     const fastifyError = exception as FastifyErrorLike;
     if (
