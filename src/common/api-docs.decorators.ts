@@ -8,6 +8,7 @@ const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input (see `errors`)',
   401: 'Missing or invalid x-api-key (UNAUTHORIZED)',
   402: 'Saldo too low (INSUFFICIENT_SALDO)',
+  403: 'The reseller is suspended (USER_SUSPENDED)',
   404: 'Not found, or not yours',
   409: 'Conflict',
   413: 'Body larger than the limit (PAYLOAD_TOO_LARGE)',
@@ -25,5 +26,5 @@ export function ApiErrors(...statuses: number[]) {
 
 /** Routes behind the x-api-key guard. */
 export function ApiKeyAuth() {
-  return applyDecorators(ApiSecurity(API_KEY_SCHEME), ApiErrors(401, 503));
+  return applyDecorators(ApiSecurity(API_KEY_SCHEME), ApiErrors(401, 403, 503));
 }

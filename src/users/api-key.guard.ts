@@ -23,6 +23,7 @@ export class ApiKeyGuard implements CanActivate {
     // Malformed keys are refused without touching the database.
     const user = looksLikeKey(header) ? await this.users.findByApiKey(header) : null;
     if (!user) throw new DomainError('UNAUTHORIZED', 'API key tidak valid');
+    if (!user.aktif) throw new DomainError('USER_SUSPENDED', 'Akun dinonaktifkan oleh operator; hubungi operator');
     request.authUser = user;
     return true;
   }
