@@ -4,6 +4,7 @@ import { LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
+import { ADMIN_KEY_SCHEME, ADMIN_TAG } from './admin/admin-auth.decorators';
 import { API_KEY_SCHEME } from './common/api-docs.decorators';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { createValidationPipe } from './common/validation';
@@ -68,6 +69,8 @@ function setupSwagger(app: NestFastifyApplication): void {
     )
     .setVersion('0.1.0')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key', description: '64 hex characters from /register' }, API_KEY_SCHEME)
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-admin-key', description: 'An operator key from ADMIN_API_KEYS (the /admin routes only)' }, ADMIN_KEY_SCHEME)
+    .addTag(ADMIN_TAG, 'Operator API: deposits, products, resellers, transactions, reports. Needs x-admin-key; 404 while ADMIN_API_KEYS is unset.')
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, document), { jsonDocumentUrl: 'docs-json' });
 }

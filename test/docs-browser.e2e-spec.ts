@@ -10,7 +10,8 @@ import { describeEachEngine } from './support/test-app';
  * GET /produk with "Try it out" and see 200. Debian's chromium (`.ci/run` installs it); where
  * there is none the spec is skipped, loudly.
  */
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium; CHROMIUM_PATH overrides (as for test/admin-console.e2e-spec.ts). */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAVE_BROWSER = existsSync(CHROMIUM);
 
 if (!HAVE_BROWSER) {

@@ -3,7 +3,7 @@ import { ApiResponse, ApiSecurity } from '@nestjs/swagger';
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from '../config/app.config';
 import { DomainError, ERROR_STATUS } from './domain-error';
 import { ErrorResponseDto } from './error-response.dto';
-import { databaseNotReady, databaseUnavailable, invalidApiKey, missingApiKey, payloadTooLarge, requestOutcomeUnknown, requestTimedOut, shuttingDown, unsupportedMediaType } from './errors';
+import { databaseNotReady, databaseUnavailable, invalidApiKey, missingApiKey, payloadTooLarge, requestOutcomeUnknown, requestTimedOut, shuttingDown, unsupportedMediaType, userSuspended } from './errors';
 import { errorBody } from './http-error.filter';
 
 export const API_KEY_SCHEME = 'x-api-key';
@@ -12,6 +12,7 @@ const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input (see `errors`)',
   401: 'Missing or invalid x-api-key',
   402: 'Saldo too low',
+  403: 'The reseller is suspended',
   404: 'Not found, or not yours',
   409: 'Conflict',
   413: 'Body larger than the limit',
@@ -55,9 +56,9 @@ export const UNAVAILABLE_ERRORS = [
 export const BODY_ERRORS = [payloadTooLarge(DEFAULT_BODY_LIMIT_BYTES), unsupportedMediaType()];
 
 /**
- * Routes behind the x-api-key guard: the scheme, the two 401s and the 503s. Route-specific
+ * Routes behind the x-api-key guard: the scheme, the two 401s, the 403 of a suspended reseller and the 503s. Route-specific
  * errors go in `errors`, so that one decorator documents every status of the route.
  */
 export function ApiKeyAuth(...errors: DomainError[]) {
-  return applyDecorators(ApiSecurity(API_KEY_SCHEME), ApiErrors(missingApiKey(), invalidApiKey(), ...errors, ...UNAVAILABLE_ERRORS));
+  return applyDecorators(ApiSecurity(API_KEY_SCHEME), ApiErrors(missingApiKey(), invalidApiKey(), userSuspended(), ...errors, ...UNAVAILABLE_ERRORS));
 }

@@ -8,6 +8,9 @@ export const missingApiKey = () => new DomainError('UNAUTHORIZED', 'Header x-api
 
 export const invalidApiKey = () => new DomainError('UNAUTHORIZED', 'API key tidak valid');
 
+/** A reseller an operator suspended (`users.aktif = false`). */
+export const userSuspended = () => new DomainError('USER_SUSPENDED', 'Akun dinonaktifkan oleh operator; hubungi operator');
+
 export const databaseUnavailable = () => new DomainError('DATABASE_UNAVAILABLE', 'Database tidak dapat dihubungi, coba lagi nanti');
 
 /** A Galera node that does not take writes (not in the primary component, not synced). */

@@ -1,4 +1,5 @@
 import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { Transform } from 'class-transformer';
 import { ValidateIf } from 'class-validator';
 import { DomainError, FieldError } from './domain-error';
 import { bodyNotObject } from './errors';
@@ -75,3 +76,6 @@ export class ParseIdPipe implements PipeTransform<string, number> {
  * rejected) like any other wrong value, unlike class-validator's @IsOptional().
  */
 export const OptionalField = () => ValidateIf((_object: object, value: unknown) => value !== undefined);
+
+/** Surrounding whitespace of a text field is dropped before it is validated and stored. */
+export const Trim = () => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthenticatedRequest, IS_PUBLIC } from '../common/auth.decorators';
-import { invalidApiKey, missingApiKey } from '../common/errors';
+import { invalidApiKey, missingApiKey, userSuspended } from '../common/errors';
 import { looksLikeKey } from './api-key';
 import { UsersService } from './users.service';
 
@@ -23,6 +23,7 @@ export class ApiKeyGuard implements CanActivate {
     // Malformed keys are refused without touching the database.
     const user = looksLikeKey(header) ? await this.users.findByApiKey(header) : null;
     if (!user) throw invalidApiKey();
+    if (!user.aktif) throw userSuspended();
     request.authUser = user;
     return true;
   }

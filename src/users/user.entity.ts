@@ -30,6 +30,10 @@ export class User {
   @Column({ name: 'private_key_hash', type: 'varchar', length: 64 })
   privateKeyHash!: string;
 
+  /** False: suspended by an operator; its key is refused with 403 (pending purchases still finish). */
+  @Column({ type: 'boolean', default: true })
+  aktif!: boolean;
+
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;
 

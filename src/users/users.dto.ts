@@ -86,7 +86,7 @@ export class MutasiResponseDto {
   @ApiProperty({ example: 17, nullable: true, type: Number })
   transaksi_id!: number | null;
 
-  @ApiProperty({ example: 'debit', enum: ['saldo_awal', 'debit', 'refund'] })
+  @ApiProperty({ example: 'debit', enum: ['saldo_awal', 'debit', 'refund', 'deposit', 'koreksi'] })
   jenis!: string;
 
   @ApiProperty({ example: -12000, description: 'Signed amount in rupiah: negative for a debit' })

@@ -96,9 +96,14 @@ export class UsersService {
   findByApiKey(apiKey: string): Promise<AuthUser | null> {
     const keyHash = hashKey(apiKey);
     return this.keyCache.getOrLoad(keyHash, async () => {
-      const user = await this.users.findOne({ where: { apiKeyHash: keyHash }, select: { id: true, nama: true, email: true } });
-      return user ? { id: user.id, nama: user.nama, email: user.email, keyHash } : null;
+      const user = await this.users.findOne({ where: { apiKeyHash: keyHash }, select: { id: true, nama: true, email: true, aktif: true } });
+      return user ? { id: user.id, nama: user.nama, email: user.email, aktif: Boolean(user.aktif), keyHash } : null;
     });
+  }
+
+  /** After a suspension: this instance stops reusing the cached lookup at once (others within AUTH_CACHE_TTL_MS). */
+  forgetKey(keyHash: string): void {
+    this.keyCache.delete(keyHash);
   }
 
   async getSaldo(userId: number): Promise<number> {

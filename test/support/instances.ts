@@ -45,6 +45,13 @@ const APP_VARIABLES = [
   'AUTH_CACHE_TTL_MS',
   'PRODUK_CACHE_TTL_MS',
   'METRICS_TOKEN',
+  'ADMIN_API_KEYS',
+  'DEPOSIT_BANKS',
+  'DEPOSIT_MIN',
+  'DEPOSIT_MAX',
+  'DEPOSIT_TTL_HOURS',
+  'DEPOSIT_MAX_OPEN',
+  'TZ_LAPORAN',
 ];
 
 /** Keeps at most this much of each output stream (the tail) per process. */
