@@ -47,7 +47,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     throw err;
   }
   const fastify = app.getHttpAdapter().getInstance();
-  const routes = installRouteTable(fastify);
+  // Without operator keys /admin does not exist to the outside, a wrong method included.
+  const routes = installRouteTable(fastify, config.admin.keys.length === 0 ? ['/admin'] : []);
   const drain = app.get(HttpDrain);
   installHttpLifecycle(fastify, { metrics: app.get(MetricsService), drain, requestTimeoutMs: config.requestTimeoutMs });
   installConnectionCloser(fastify, drain, config.requestTimeoutMs);

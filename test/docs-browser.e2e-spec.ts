@@ -62,10 +62,11 @@ describeWithBrowser(
       await page.goto(`${baseUrl}/docs`);
 
       await page.locator('.scheme-container button.authorize').click();
-      const dialog = page.locator('.dialog-ux .modal-ux');
-      await dialog.locator('input').first().fill(apiKey);
-      await dialog.locator('.auth-btn-wrapper button.authorize').click();
-      await dialog.locator('button.btn-done').click();
+      // The dialog has one form per scheme (x-api-key, and the operator's x-admin-key).
+      const form = page.locator('.dialog-ux .modal-ux form').filter({ hasText: 'x-api-key' });
+      await form.locator('input').first().fill(apiKey);
+      await form.locator('.auth-btn-wrapper button.authorize').click();
+      await page.locator('.dialog-ux .modal-ux button.btn-done').first().click();
 
       const operation = page.locator('.opblock-get').filter({ has: page.locator('.opblock-summary-path[data-path="/produk"]') });
       await operation.locator('.opblock-summary').first().click();

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error';
+import { routeNotFound } from '../common/errors';
 import { appConfig, AppConfig } from '../config/app.config';
 
 /** The operator a request authenticated as: the audit id of its key, never the key. */
@@ -22,7 +23,7 @@ export function adminDisabled(request: FastifyRequest): DomainError {
   return adminDisabledFor(request.method, request.url.split('?')[0]);
 }
 
-export const adminDisabledFor = (method: string, path: string) => new DomainError('NOT_FOUND', `Cannot ${method} ${path}`);
+export const adminDisabledFor = (method: string, path: string) => routeNotFound(method, path);
 export const adminKeyMissing = () => new DomainError('ADMIN_UNAUTHORIZED', 'Header x-admin-key wajib diisi');
 export const adminKeyInvalid = () => new DomainError('ADMIN_UNAUTHORIZED', 'Kunci operator tidak valid');
 

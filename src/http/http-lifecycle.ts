@@ -183,7 +183,11 @@ const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'
 export class RouteTable {
   private readonly routes: Array<{ pattern: RegExp; methods: string[] }> = [];
 
+  /** `hidden`: path prefixes whose routes must look absent (the operator side while it is off). */
+  constructor(private readonly hidden: string[] = []) {}
+
   add(url: string, method: string | string[]): void {
+    if (this.hidden.some((prefix) => url === prefix || url.startsWith(`${prefix}/`))) return;
     const source = url
       .split('/')
       .map((segment) => (segment === '*' ? '.*' : segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
@@ -198,8 +202,8 @@ export class RouteTable {
 }
 
 /** Records the routes registered from now on (install it before Nest and Swagger add theirs). */
-export function installRouteTable(fastify: FastifyInstance): RouteTable {
-  const table = new RouteTable();
+export function installRouteTable(fastify: FastifyInstance, hidden: string[] = []): RouteTable {
+  const table = new RouteTable(hidden);
   fastify.addHook('onRoute', (route) => table.add(route.url, route.method));
   return table;
 }

@@ -25,6 +25,14 @@ describe('RouteTable', () => {
     expect(sut.allowedMethods('/docs/swagger-ui.css')).toEqual(['GET']);
   });
 
+  it('hides the routes under a hidden prefix', () => {
+    const hiding = new RouteTable(['/admin']);
+    hiding.add('/admin/deposit', 'GET');
+    hiding.add('/administrasi', 'GET');
+    expect(hiding.allowedMethods('/admin/deposit')).toEqual([]);
+    expect(hiding.allowedMethods('/administrasi')).toEqual(['GET']);
+  });
+
   it('knows no methods for a path no route serves, and treats dots in routes literally', () => {
     expect(sut.allowedMethods('/tidak-ada')).toEqual([]);
     expect(sut.allowedMethods('/docsXjson')).toEqual([]);
