@@ -9,7 +9,10 @@ export class User {
   @Column({ type: 'varchar', length: 100 })
   nama!: string;
 
-  /** Stored lower-cased, so the unique index compares emails without case. */
+  /**
+   * Stored trimmed, NFC-normalised and lower-cased (RegisterDto), under a unique index that
+   * compares bytes on every engine (utf8mb4_bin on MySQL): one rule, josé@ and jose@ apart.
+   */
   @Column({ type: 'varchar', length: 191 })
   email!: string;
 
@@ -26,6 +29,10 @@ export class User {
   /** SHA-256 of the private key; the key itself is shown once and never stored. */
   @Column({ name: 'private_key_hash', type: 'varchar', length: 64 })
   privateKeyHash!: string;
+
+  /** False: suspended by an operator; its key is refused with 403 (pending purchases still finish). */
+  @Column({ type: 'boolean', default: true })
+  aktif!: boolean;
 
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;
