@@ -90,7 +90,7 @@ export class TransaksiRepository {
       if (trx.userId !== userId) throw new Error('insertPendingMany: purchases of one user only');
       params.push(userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, now, now);
     }
-    const returning = await this.insertReturns();
+    const returning = await this.insertReturns(manager);
     const inserted: unknown = await manager.query(
       `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, attempts, waktu, updated_at)
        VALUES ${trxs.map(() => "(?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)").join(', ')}${returning ? ' RETURNING id, ref_id' : ''}`,
@@ -107,12 +107,17 @@ export class TransaksiRepository {
     });
   }
 
-  /** Whether this server answers INSERT ... RETURNING (MariaDB 10.5+, SQLite 3.35+; not MySQL), asked once. */
-  private insertReturns(): Promise<boolean> {
+  /**
+   * Whether this server answers INSERT ... RETURNING (MariaDB 10.5+, SQLite 3.35+; not MySQL),
+   * asked once. Asked on the caller's connection: a query on another pooled connection from inside
+   * a transaction that holds a user's row lock can wait for a connection held by a transaction
+   * that waits for that lock (seen: every purchase 503 until the 50 s lock-wait timeout).
+   */
+  private insertReturns(manager: EntityManager): Promise<boolean> {
     this.returning ??=
       this.tx.dialect === 'sqlite'
         ? Promise.resolve(true)
-        : this.transaksi
+        : manager
             .query('SELECT VERSION() AS v')
             .then((rows: Array<{ v: string }>) => parseServerVersion(String(rows[0]?.v ?? '')).engine === 'mariadb')
             .catch((err: unknown) => {
