@@ -1,0 +1,32 @@
+import { registerUser, saldoOf } from './support/factories';
+import { admin, adminEnv, reseller } from './support/admin';
+import { describeEachEngine } from './support/test-app';
+
+/**
+ * Adversarial review of the operator side (issue 10): input the operator routes must refuse
+ * instead of quietly doing something else with it.
+ */
+describeEachEngine(
+  'operator review: input that must be refused',
+  (t) => {
+    it('refuses a body on a deposit confirmation or rejection (it would not be the amount credited) and credits nothing', async () => {
+      const user = await registerUser(t.app, { saldo: 0 });
+      const ticket = (await reseller(t.app, user.apiKey, 'POST', '/deposit', { jumlah: 100_000, bank: 'BCA' })).json();
+      // An operator who saw 95 000 arrive and "confirms 95 000" must not get jumlah_transfer credited.
+      const konfirmasi = await admin(t.app, 'POST', `/admin/deposit/${ticket.id}/konfirmasi`, { jumlah: 95_000 });
+      expect({ status: konfirmasi.statusCode, code: konfirmasi.json().code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+      expect(konfirmasi.json().errors).toEqual([expect.objectContaining({ field: 'jumlah' })]);
+      const tolak = await admin(t.app, 'POST', `/admin/deposit/${ticket.id}/tolak`, { alasan: 'salah transfer' });
+      expect({ status: tolak.statusCode, code: tolak.json().code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+      expect(await saldoOf(t.app, user.apiKey)).toBe(0);
+      const [row] = await t.dataSource.query('SELECT status FROM deposit WHERE id = ?', [ticket.id]);
+      expect(row.status).toBe('pending');
+      const [audit] = await t.dataSource.query('SELECT COUNT(*) AS n FROM admin_audit');
+      expect(Number(audit.n)).toBe(0);
+      // Without a body (or with an empty one) it works as before.
+      expect((await admin(t.app, 'POST', `/admin/deposit/${ticket.id}/konfirmasi`, {})).statusCode).toBe(200);
+      expect(await saldoOf(t.app, user.apiKey)).toBe(ticket.jumlah_transfer);
+    });
+  },
+  adminEnv({ PROCESSOR_ENABLED: 'false' }),
+);
