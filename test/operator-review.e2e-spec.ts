@@ -27,6 +27,16 @@ describeEachEngine(
       expect((await admin(t.app, 'POST', `/admin/deposit/${ticket.id}/konfirmasi`, {})).statusCode).toBe(200);
       expect(await saldoOf(t.app, user.apiKey)).toBe(ticket.jumlah_transfer);
     });
+
+    it('refuses a from/to time without a zone, which would be read in the server process time zone', async () => {
+      for (const q of ['from=2026-11-30T00:00:00', 'to=2026-11-30T07:00', 'from=2026-11-30T00:00:00.000']) {
+        const res = await admin(t.app, 'GET', `/admin/transaksi?${q}`);
+        expect({ q, status: res.statusCode, code: res.json().code }).toEqual({ q, status: 400, code: 'VALIDATION_FAILED' });
+      }
+      for (const q of ['from=2026-11-30T00:00:00Z', 'from=2026-11-30T00:00:00%2B07:00', 'to=2026-11-30', 'from=2026-11-30T00:00:00.000-05:30']) {
+        expect({ q, status: (await admin(t.app, 'GET', `/admin/transaksi?${q}`)).statusCode }).toEqual({ q, status: 200 });
+      }
+    });
   },
   adminEnv({ PROCESSOR_ENABLED: 'false' }),
 );
