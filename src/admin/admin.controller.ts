@@ -4,7 +4,7 @@ import { AuditResponseDto } from '../audit/audit.dto';
 import { AuditService } from '../audit/audit.service';
 import { ApiErrors } from '../common/api-docs.decorators';
 import { DEFAULT_PAGE_SIZE, PageQueryDto } from '../common/page-query.dto';
-import { ParseIdPipe } from '../common/validation';
+import { NoBodyPipe, ParseIdPipe } from '../common/validation';
 import { Deadline, RequestDeadline } from '../http/request-deadline';
 import { AdminDepositQueryDto, AdminDepositResponseDto, DepositKonfirmasiResponseDto } from '../deposit/deposit.dto';
 import { DepositService } from '../deposit/deposit.service';
@@ -51,7 +51,7 @@ export class AdminController {
   @ApiParam(ID)
   @ApiOkResponse({ type: DepositKonfirmasiResponseDto })
   @ApiErrors(400, 404, 409)
-  konfirmasi(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Deadline() deadline?: RequestDeadline): Promise<DepositKonfirmasiResponseDto> {
+  konfirmasi(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body(NoBodyPipe) _body: undefined, @Deadline() deadline?: RequestDeadline): Promise<DepositKonfirmasiResponseDto> {
     return this.deposits.konfirmasi(admin, id, deadline);
   }
 
@@ -61,7 +61,7 @@ export class AdminController {
   @ApiParam(ID)
   @ApiOkResponse({ type: AdminDepositResponseDto })
   @ApiErrors(400, 404, 409)
-  tolak(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Deadline() deadline?: RequestDeadline): Promise<AdminDepositResponseDto> {
+  tolak(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body(NoBodyPipe) _body: undefined, @Deadline() deadline?: RequestDeadline): Promise<AdminDepositResponseDto> {
     return this.deposits.tolak(admin, id, deadline);
   }
 
