@@ -37,6 +37,17 @@ describeEachEngine(
         expect({ q, status: (await admin(t.app, 'GET', `/admin/transaksi?${q}`)).statusCode }).toEqual({ q, status: 200 });
       }
     });
+
+    it('treats product codes that differ only in case as the same code on both engines', async () => {
+      // MariaDB's collation already refused PULSA20 vs pulsa20; SQLite took both, so two products
+      // shared one code there.
+      const created = await admin(t.app, 'POST', '/admin/produk', { nama: 'Pulsa 20k kecil', kode: 'pulsa20', harga: 22_000, nominal: 20_000 });
+      expect({ status: created.statusCode, code: created.json().code }).toEqual({ status: 409, code: 'PRODUK_KODE_TAKEN' });
+      const renamed = await admin(t.app, 'PATCH', '/admin/produk/1', { kode: 'Pulsa20' });
+      expect({ status: renamed.statusCode, code: renamed.json().code }).toEqual({ status: 409, code: 'PRODUK_KODE_TAKEN' });
+      const [row] = await t.dataSource.query("SELECT COUNT(*) AS n FROM produk WHERE LOWER(kode) = 'pulsa20'");
+      expect(Number(row.n)).toBe(1);
+    });
   },
   adminEnv({ PROCESSOR_ENABLED: 'false' }),
 );
