@@ -11,7 +11,7 @@ import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app.config';
 import { buildDataSourceOptions } from './database/data-source-options';
 import { initDataSource } from './database/database-startup';
-import { HttpDrain, installConnectionCloser, installHttpLifecycle, requestIdFrom, SingleReplyFastifyAdapter } from './http/http-lifecycle';
+import { HttpDrain, installConnectionCloser, installHttpLifecycle, installRouteTable, requestIdFrom, SingleReplyFastifyAdapter } from './http/http-lifecycle';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
 import { MetricsService } from './metrics/metrics.service';
 
@@ -47,6 +47,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     throw err;
   }
   const fastify = app.getHttpAdapter().getInstance();
+  // Without operator keys /admin does not exist to the outside, a wrong method included.
+  const routes = installRouteTable(fastify, config.admin.keys.length === 0 ? ['/admin'] : []);
   const drain = app.get(HttpDrain);
   installHttpLifecycle(fastify, { metrics: app.get(MetricsService), drain, requestTimeoutMs: config.requestTimeoutMs });
   installConnectionCloser(fastify, drain, config.requestTimeoutMs);
@@ -54,7 +56,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // text/plain parser any non-JSON body is answered 415 before it reaches a route.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new HttpErrorFilter());
+  app.useGlobalFilters(new HttpErrorFilter({ allowedMethods: (path) => routes.allowedMethods(path), bodyLimitBytes: config.bodyLimitBytes }));
   setupSwagger(app);
   return app;
 }

@@ -17,6 +17,7 @@ import { Deposit1796152473046 } from './migrations/1796152473046-deposit';
 import { SaldoKoreksi1796152473047 } from './migrations/1796152473047-saldo-koreksi';
 import { AdminAudit1796152473048 } from './migrations/1796152473048-admin-audit';
 import { ProcessingCore1796152737363 } from './migrations/1796152737363-processing-core';
+import { EmailBinaryCollation1796152753645 } from './migrations/1796152753645-email-binary-collation';
 import { ProdukKodeNocase1796156363772 } from './migrations/1796156363772-produk-kode-nocase';
 
 export const ENTITIES = [User, Mutasi, Produk, Transaksi, PpobSimEksekusi, Deposit, AdminAudit];
@@ -30,6 +31,7 @@ export const MIGRATIONS = [
   SaldoKoreksi1796152473047,
   AdminAudit1796152473048,
   ProcessingCore1796152737363,
+  EmailBinaryCollation1796152753645,
   ProdukKodeNocase1796156363772,
 ];
 
