@@ -18,6 +18,7 @@ import { SaldoKoreksi1796152473047 } from './migrations/1796152473047-saldo-kore
 import { AdminAudit1796152473048 } from './migrations/1796152473048-admin-audit';
 import { ProcessingCore1796152737363 } from './migrations/1796152737363-processing-core';
 import { EmailBinaryCollation1796152753645 } from './migrations/1796152753645-email-binary-collation';
+import { ProdukKodeNocase1796156363772 } from './migrations/1796156363772-produk-kode-nocase';
 
 export const ENTITIES = [User, Mutasi, Produk, Transaksi, PpobSimEksekusi, Deposit, AdminAudit];
 // Listed as classes, not a glob, so the same list works from src/ (ts-jest) and dist/.
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   AdminAudit1796152473048,
   ProcessingCore1796152737363,
   EmailBinaryCollation1796152753645,
+  ProdukKodeNocase1796156363772,
 ];
 
 /** A query slower than this is logged (its SQL, never its parameters). */
