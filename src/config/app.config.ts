@@ -68,6 +68,29 @@ export interface AppConfig {
   };
   /** IANA time zone of the business day the reports cover. */
   tzLaporan: string;
+  /** Who executes purchases: the built-in simulation, or a Digiflazz-compatible supplier. */
+  ppobProvider: 'simulated' | 'digiflazz';
+  /** Set exactly when ppobProvider is `digiflazz`. */
+  digiflazz: DigiflazzConfig | null;
+}
+
+export interface DigiflazzConfig {
+  url: string;
+  username: string;
+  /** Used only to compute `sign`; never logged, never in a response. */
+  apiKey: string;
+  /** When set, callbacks must carry a matching X-Hub-Signature. */
+  webhookSecret: string | null;
+  /** Sends `testing: true` (the supplier's sandbox). */
+  testing: boolean;
+  /** One HTTP call to the supplier gives up after this (the purchase then stays in progress). */
+  timeoutMs: number;
+  syncIntervalMs: number;
+  /** Selling price = harga_modal + markup: fixed rupiah, or percent (rounded up to a rupiah). */
+  markup: { kind: 'fixed' | 'percent'; value: number };
+  saldoIntervalMs: number;
+  /** A supplier deposit below this logs a warning at every check. */
+  saldoWarnBelow: number;
 }
 
 /** An operator key as the server keeps it: only its SHA-256, and a short id for the audit log. */
@@ -152,7 +175,14 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
       maxOpen: reader.int('DEPOSIT_MAX_OPEN', 3, 1, 100),
     },
     tzLaporan: parseTimeZone(reader.string('TZ_LAPORAN', 'Asia/Jakarta'), problems),
+    ppobProvider: reader.oneOf('PPOB_PROVIDER', ['simulated', 'digiflazz'] as const, 'simulated'),
+    digiflazz: null,
   };
+  if (config.ppobProvider === 'digiflazz') config.digiflazz = parseDigiflazz(reader, problems);
+  if (config.ppobProvider !== 'simulated' && config.allowRegisterSaldo) {
+    // Saldo handed out by /register would buy real products from the supplier's deposit.
+    problems.push('ALLOW_REGISTER_SALDO=true is only allowed with PPOB_PROVIDER=simulated');
+  }
 
   if (config.deposit.min > config.deposit.max) {
     problems.push(`DEPOSIT_MIN (${config.deposit.min}) must not be above DEPOSIT_MAX (${config.deposit.max})`);
@@ -166,6 +196,38 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
 }
 
 export const appConfig = registerAs('app', () => readEnvConfig());
+
+function parseDigiflazz(reader: EnvReader, problems: string[]): DigiflazzConfig {
+  const required = (name: string): string => {
+    const value = reader.string(name, '');
+    if (!value) problems.push(`${name} is required when PPOB_PROVIDER=digiflazz`);
+    return value;
+  };
+  const url = reader.string('DIGIFLAZZ_URL', 'https://api.digiflazz.com/v1').replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/\s]+/.test(url)) problems.push(`DIGIFLAZZ_URL must be an http(s) URL, got "${url}"`);
+  return {
+    url,
+    username: required('DIGIFLAZZ_USERNAME'),
+    apiKey: required('DIGIFLAZZ_API_KEY'),
+    webhookSecret: reader.string('DIGIFLAZZ_WEBHOOK_SECRET', '') || null,
+    testing: reader.bool('DIGIFLAZZ_TESTING', false),
+    timeoutMs: reader.int('DIGIFLAZZ_TIMEOUT_MS', 10_000, 100, 120_000),
+    // The supplier answers rc 83 to a price list asked for more often than every 5 minutes.
+    syncIntervalMs: reader.int('DIGIFLAZZ_SYNC_INTERVAL_MS', 600_000, 300_000, 86_400_000),
+    markup: parseMarkup(reader.string('DIGIFLAZZ_MARKUP', '0'), problems),
+    saldoIntervalMs: reader.int('DIGIFLAZZ_SALDO_INTERVAL_MS', 300_000, 1_000, 86_400_000),
+    saldoWarnBelow: reader.int('DIGIFLAZZ_SALDO_WARN_BELOW', 0, 0, 1_000_000_000_000),
+  };
+}
+
+function parseMarkup(value: string, problems: string[]): DigiflazzConfig['markup'] {
+  const match = /^(\d{1,9})(\.\d{1,2})?(%?)$/.exec(value);
+  if (!match || (match[2] && !match[3])) {
+    problems.push(`DIGIFLAZZ_MARKUP must be whole rupiah (e.g. 500) or a percent (e.g. 2.5%), got "${value}"`);
+    return { kind: 'fixed', value: 0 };
+  }
+  return match[3] ? { kind: 'percent', value: Number(match[1] + (match[2] ?? '')) } : { kind: 'fixed', value: Number(match[1]) };
+}
 
 function defaultInstanceId(): string {
   return `${hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;

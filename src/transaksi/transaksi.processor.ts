@@ -198,9 +198,9 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
     const { row } = lease;
     switch (outcome.type) {
       case 'sukses':
-        return this.finish(lease, { status: 'sukses', hasil: outcome.hasil, refund: false });
+        return this.finish(lease, { status: 'sukses', hasil: outcome.hasil, refund: false, sn: outcome.sn, upstream: outcome.upstream });
       case 'gagal-refund':
-        return this.finish(lease, { status: 'gagal', hasil: outcome.hasil, refund: true });
+        return this.finish(lease, { status: 'gagal', hasil: outcome.hasil, refund: true, upstream: outcome.upstream });
       case 'retry-later':
       case 'wait-upstream':
         if ((await this.queue.postpone(row, outcome.inMs, outcome.hasil)) === 'lease-lost') this.leaseLost(row);
