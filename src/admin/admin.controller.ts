@@ -18,6 +18,7 @@ import { AdminTransaksiQueryDto, AdminTransaksiResponseDto, SelesaikanDto } from
 import { AdminTransaksiService } from './admin-transaksi.service';
 import { AdminUserResponseDto, AdminUsersQueryDto, KoreksiResponseDto, KoreksiSaldoDto, PatchUserDto } from './admin-users.dto';
 import { AdminUsersService } from './admin-users.service';
+import { PriceSyncService, SyncReport } from '../supplier/price-sync.service';
 
 const ID = { name: 'id', type: Number, example: 12 };
 
@@ -35,6 +36,7 @@ export class AdminController {
     private readonly transaksi: AdminTransaksiService,
     private readonly laporan: LaporanService,
     private readonly audit: AuditService,
+    private readonly priceSync: PriceSyncService,
   ) {}
 
   @Get('deposit')
@@ -109,6 +111,19 @@ export class AdminController {
   @ApiErrors(400, 409)
   createProduk(@CurrentAdmin() admin: AdminCaller, @Body() dto: CreateProdukDto, @Deadline() deadline?: RequestDeadline): Promise<AdminProdukResponseDto> {
     return this.produk.create(admin, dto, deadline);
+  }
+
+  @Post('produk/sync')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Sync products with the supplier's price list now; answers what changed",
+    description:
+      'Matches products by kode (buyer_sku_code): stores harga_modal, derives harga = harga_modal + DIGIFLAZZ_MARKUP unless harga was set by hand, and whether the supplier sells it. ' +
+      'The supplier allows one price list per 5 minutes (503 SUPPLIER_UNAVAILABLE otherwise); 409 while another sync runs or with the simulated provider.',
+  })
+  @ApiErrors(409)
+  syncProduk(@CurrentAdmin() admin: AdminCaller): Promise<SyncReport> {
+    return this.priceSync.syncNow(admin);
   }
 
   @Patch('produk/:id')

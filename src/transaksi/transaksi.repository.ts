@@ -260,6 +260,11 @@ export class TransaksiRepository {
     }, 'READ COMMITTED');
   }
 
+  async isInProgress(id: number): Promise<boolean> {
+    const rows: unknown[] = await this.transaksi.query("SELECT id FROM transaksi WHERE id = ? AND status = 'proses'", [id]);
+    return rows.length > 0;
+  }
+
   /**
    * Keeps the row claimed but lets the lease run out `retryInMs` from the database's now; then
    * any instance may claim it again as an expired lease (same idempotency key).
