@@ -29,8 +29,9 @@ export interface FakeProduct {
 }
 
 export interface FakeFaults {
-  /** Every answer waits this long (after the transaction is recorded). */
+  /** The next `slowCalls` /transaction answers wait this long (after the transaction is recorded). */
   slowMs: number;
+  slowCalls: number;
   /** The next N /transaction calls are recorded, then answered 502 with an HTML body. */
   fail5xx: number;
   /** The next N /transaction calls are recorded, then the connection is reset (no answer). */
@@ -65,6 +66,7 @@ export interface FakeTransaction {
   message: string;
   sn: string;
   price: number;
+  max_price: number | null;
   /** How many /transaction calls named this ref_id (1 = created, more = status checks). */
   calls: number;
   callbacks: number;
@@ -107,12 +109,14 @@ export function defaultProducts(): FakeProduct[] {
 
 export class FakeDigiflazz {
   readonly transactions = new Map<string, FakeTransaction>();
-  faults: FakeFaults = { slowMs: 0, fail5xx: 0, resetAfterRecord: 0, dropCallbacks: false, duplicateCallbacks: false, outOfOrderCallbacks: false };
+  faults: FakeFaults = { slowMs: 0, slowCalls: 0, fail5xx: 0, resetAfterRecord: 0, dropCallbacks: false, duplicateCallbacks: false, outOfOrderCallbacks: false };
   deposit: number;
   products: FakeProduct[];
   webhookUrl: string;
   callbacksSent = 0;
   private lastPriceList = -Infinity;
+  priceListCalls = 0;
+  priceListMinIntervalMs: number;
   private readonly server: Server;
   private readonly timers = new Set<NodeJS.Timeout>();
   private snSeq = 0;
@@ -121,6 +125,7 @@ export class FakeDigiflazz {
     this.deposit = options.deposit ?? 10_000_000;
     this.products = options.products ?? defaultProducts();
     this.webhookUrl = options.webhookUrl ?? '';
+    this.priceListMinIntervalMs = options.priceListMinIntervalMs ?? 300_000;
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
@@ -189,9 +194,9 @@ export class FakeDigiflazz {
     const price = product ? Number(product.price) : 10_150;
     if (product && (!product.buyer_product_status || !product.seller_product_status)) return this.answer(res, 400, this.refusal(refId, customerNo, sku, '43', 'SKU tidak ditemukan atau Non-Aktif'));
     if (typeof body.max_price === 'number' && body.max_price < price) return this.answer(res, 400, this.refusal(refId, customerNo, sku, '42', 'Harga melebihi max_price'));
-    if (!testing && this.deposit < price) return this.answer(res, 400, this.refusal(refId, customerNo, sku, '44', 'Saldo tidak cukup'));
+    if (this.deposit < price) return this.answer(res, 400, this.refusal(refId, customerNo, sku, '44', 'Saldo tidak cukup'));
 
-    const trx: FakeTransaction = { ref_id: refId, customer_no: customerNo, buyer_sku_code: sku, status: 'Pending', rc: '03', message: 'Transaksi Pending', sn: '', price, calls: 1, callbacks: 0 };
+    const trx: FakeTransaction = { ref_id: refId, customer_no: customerNo, buyer_sku_code: sku, status: 'Pending', rc: '03', message: 'Transaksi Pending', sn: '', price, max_price: typeof body.max_price === 'number' ? body.max_price : null, calls: 1, callbacks: 0 };
     if (!testing) this.deposit -= price;
     this.transactions.set(refId, trx);
     const plan = this.plan(testing, customerNo);
@@ -261,7 +266,8 @@ export class FakeDigiflazz {
   private priceList(body: Record<string, unknown>, res: ServerResponse): void {
     if (body.sign !== this.sign('pricelist')) return this.answer(res, 400, { rc: '41', message: 'Signature Anda salah' });
     const now = Date.now();
-    if (now - this.lastPriceList < (this.options.priceListMinIntervalMs ?? 300_000)) {
+    this.priceListCalls++;
+    if (now - this.lastPriceList < this.priceListMinIntervalMs) {
       return this.answer(res, 400, { rc: '83', message: 'Anda sudah melakukan pengecekan pricelist terlalu cepat, silakan coba lagi nanti' });
     }
     this.lastPriceList = now;
@@ -281,13 +287,17 @@ export class FakeDigiflazz {
     else if (path === '/_fake/settle') this.settle(String(body.ref_id), body.status === 'Gagal' ? 'Gagal' : 'Sukses');
     else if (path === '/_fake/deposit') this.deposit = Number(body.deposit);
     else if (path === '/_fake/webhook') this.webhookUrl = String(body.url ?? '');
+    else if (path === '/_fake/price-list-interval') this.priceListMinIntervalMs = Number(body.ms);
     else if (path === '/_fake/transactions') return this.answer(res, 200, [...this.transactions.values()]);
     return this.answer(res, 200, { ok: true });
   }
 
   /** Applies the answer faults: slow, 5xx after recording, reset after recording. */
   private async faulty(res: ServerResponse, data: Record<string, unknown>): Promise<void> {
-    if (this.faults.slowMs > 0) await new Promise((resolve) => this.later(resolve, this.faults.slowMs));
+    if (this.faults.slowCalls > 0) {
+      this.faults.slowCalls--;
+      await new Promise((resolve) => this.later(resolve, this.faults.slowMs));
+    }
     if (this.faults.resetAfterRecord > 0) {
       this.faults.resetAfterRecord--;
       res.socket?.resetAndDestroy();
