@@ -179,6 +179,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     digiflazz: null,
   };
   if (config.ppobProvider === 'digiflazz') config.digiflazz = parseDigiflazz(reader, problems);
+  if (config.digiflazz && config.digiflazz.timeoutMs > (leaseMs * 3) / 4) {
+    // The processor aborts a call a quarter lease before the lease ends; a supplier call must give up first.
+    problems.push(`DIGIFLAZZ_TIMEOUT_MS (${config.digiflazz.timeoutMs}) must be at most three quarters of PROCESSOR_LEASE_MS (${leaseMs})`);
+  }
   if (config.ppobProvider !== 'simulated' && config.allowRegisterSaldo) {
     // Saldo handed out by /register would buy real products from the supplier's deposit.
     problems.push('ALLOW_REGISTER_SALDO=true is only allowed with PPOB_PROVIDER=simulated');
