@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { SANDBOX } from '../src/fake-upstream/fake-digiflazz';
 import { admin, reseller } from './support/admin';
-import { beli, get, waitForIdle } from './support/factories';
+import { beli, get, registerUser, waitForIdle } from './support/factories';
+import { useTestApp } from './support/test-app';
 import { fundedReseller, SupplierStack, startSupplierStack, syncProduk, XLD10_HARGA, XLD10_MODAL, FAKE_SECRET } from './support/fake-supplier';
 import { describeFor, ENGINES } from './support/test-db';
 
@@ -213,6 +214,57 @@ describe.each(ENGINES)('Digiflazz supplier (fake) on %s', (engine) => {
     it('exports the supplier deposit as ppob_upstream_saldo', async () => {
       const metrics = await stack.t.app.inject({ method: 'GET', url: '/metrics' });
       expect(metrics.body).toMatch(/^ppob_upstream_saldo \d+/m);
+    });
+  });
+});
+
+describe.each(ENGINES)('Digiflazz callbacks without DIGIFLAZZ_WEBHOOK_SECRET on %s', (engine) => {
+  describeFor(engine)(engine, () => {
+    let stack: SupplierStack;
+    beforeAll(async () => {
+      stack = await startSupplierStack(engine, { DIGIFLAZZ_WEBHOOK_SECRET: '', PROCESSOR_LEASE_MS: '8000', DIGIFLAZZ_TIMEOUT_MS: '5000' }, { webhookSecret: null });
+    });
+    afterAll(async () => {
+      await stack?.close();
+    });
+
+    it('takes a callback only as a hint: a forged Gagal settles nothing the supplier does not say, and refunds nothing it delivered', async () => {
+      const { t, fake } = stack;
+      fake.faults.dropCallbacks = true;
+      const user = await fundedReseller(t.app, START);
+      const delivered = (await beli(t.app, user.apiKey, { produk_id: stack.produkId, nomor_tujuan: SANDBOX.PENDING_SUKSES })).json().id;
+      const pending = (await beli(t.app, user.apiKey, { produk_id: stack.produkId, nomor_tujuan: SANDBOX.PENDING_GAGAL })).json().id;
+      for (let i = 0; i < 200 && !(fake.transactions.has(String(delivered)) && fake.transactions.has(String(pending))); i++) await new Promise((r) => setTimeout(r, 25));
+      // The supplier delivers one of them; the other stays pending there (the lease keeps the processor from asking yet).
+      fake.options.pendingMs = 60_000;
+      fake.settle(String(delivered), 'Sukses', false);
+      const forged = (id: number) =>
+        t.app.inject({ method: 'POST', url: '/webhook/digiflazz', headers: { 'content-type': 'application/json', 'x-digiflazz-event': 'update' }, payload: { data: { ref_id: String(id), status: 'Gagal', rc: '02', message: 'forged' } } });
+      expect((await forged(delivered)).json()).toEqual({ diterima: true, diubah: true });
+      expect((await forged(pending)).json()).toEqual({ diterima: true, diubah: false });
+      expect((await get(t.app, user.apiKey, `/status/${delivered}`)).json()).toMatchObject({ status: 'sukses', sn: fake.transactions.get(String(delivered))!.sn });
+      expect((await get(t.app, user.apiKey, `/status/${pending}`)).json()).toMatchObject({ status: 'proses' });
+      // The second one ends when the supplier says so (its own status check by the processor).
+      fake.settle(String(pending), 'Gagal', false);
+      await expectMatchesSupplier(stack, user.id, START);
+    }, 60_000);
+  });
+});
+
+describe('POST /inquiry-pln with the simulated provider', () => {
+  describeFor('sqlite')('sqlite', () => {
+    const t = useTestApp('sqlite');
+    it('answers deterministic made-up data: the same number always names the same customer', async () => {
+      const user = await registerUser(t.app, { saldo: 0 });
+      const first = await reseller(t.app, user.apiKey, 'POST', '/inquiry-pln', { nomor_tujuan: '530000000001' });
+      const again = await reseller(t.app, user.apiKey, 'POST', '/inquiry-pln', { nomor_tujuan: '530000000001' });
+      const other = await reseller(t.app, user.apiKey, 'POST', '/inquiry-pln', { nomor_tujuan: '530000000002' });
+      expect(first.statusCode).toBe(200);
+      expect(first.json()).toEqual({ customer_no: '530000000001', meter_no: expect.stringMatching(/^\d{11}$/), subscriber_id: expect.any(String), name: expect.any(String), segment_power: expect.stringMatching(/^[RB]\d \/\d+$/) });
+      expect(again.json()).toEqual(first.json());
+      expect(other.json()).not.toEqual(first.json());
+      const [n] = await t.dataSource.query('SELECT COUNT(*) AS n FROM transaksi');
+      expect(Number(n.n)).toBe(0);
     });
   });
 });
