@@ -45,7 +45,7 @@ export interface FakeFaults {
 export interface FakeOptions {
   username: string;
   apiKey: string;
-  /** Where callbacks go; none are sent when empty. */
+  /** Where callbacks go (several, space-separated: taken in turn); none are sent when empty. */
   webhookUrl?: string;
   webhookSecret?: string | null;
   deposit?: number;
@@ -114,6 +114,7 @@ export class FakeDigiflazz {
   products: FakeProduct[];
   webhookUrl: string;
   callbacksSent = 0;
+  readonly callbacksByUrl = new Map<string, number>();
   private lastPriceList = -Infinity;
   priceListCalls = 0;
   priceListMinIntervalMs: number;
@@ -257,8 +258,11 @@ export class FakeDigiflazz {
       'x-digiflazz-delivery': randomUUID(),
     };
     if (this.options.webhookSecret) headers['x-hub-signature'] = `sha1=${createHmac('sha1', this.options.webhookSecret).update(raw).digest('hex')}`;
+    const urls = this.webhookUrl.split(/\s+/).filter(Boolean);
+    const url = urls[this.callbacksSent % urls.length];
     this.callbacksSent++;
-    const res = await fetch(this.webhookUrl, { method: 'POST', headers, body: raw, signal: AbortSignal.timeout(5_000) });
+    this.callbacksByUrl.set(url, (this.callbacksByUrl.get(url) ?? 0) + 1);
+    const res = await fetch(url, { method: 'POST', headers, body: raw, signal: AbortSignal.timeout(5_000) });
     await res.text();
     return res.status;
   }
