@@ -3,6 +3,8 @@ import { SANDBOX } from '../src/fake-upstream/fake-digiflazz';
 import { admin, reseller } from './support/admin';
 import { beli, get, registerUser, waitForIdle } from './support/factories';
 import { useTestApp } from './support/test-app';
+import { jakartaClock } from '../src/supplier/price-list';
+import { tryLease } from '../src/supplier/supplier-lease';
 import { fundedReseller, SupplierStack, startSupplierStack, syncProduk, XLD10_HARGA, XLD10_MODAL, FAKE_SECRET } from './support/fake-supplier';
 import { describeFor, ENGINES } from './support/test-db';
 
@@ -164,14 +166,17 @@ describe.each(ENGINES)('Digiflazz supplier (fake) on %s', (engine) => {
 
     it('syncs on demand: answers what changed, keeps a hand-set harga, hides what the supplier stopped selling, and 503 on rc 83', async () => {
       const { t, fake } = stack;
-      const manual = (await admin(t.app, 'POST', '/admin/produk', { nama: 'Pulsa 20k manual', kode: 'PULSA20', kategori: 'pulsa', harga: 25_000, nominal: 20_000 }));
-      // The seed product already has kode PULSA20; use the operator's own product instead.
-      expect([200, 409]).toContain(manual.statusCode);
-      await admin(t.app, 'PATCH', '/admin/produk/2', { harga: 23_456 });
+      // The operator prices the seed product PULSA20 by hand: the sync keeps that harga.
+      expect((await admin(t.app, 'PATCH', '/admin/produk/2', { harga: 23_456 })).json()).toMatchObject({ harga: 23_456, harga_manual: true });
       const xl = fake.products.find((p) => p.buyer_sku_code === 'xld10')!;
       xl.price = '10200';
       const pulsa10 = fake.products.find((p) => p.buyer_sku_code === 'PULSA10')!;
       pulsa10.seller_product_status = false;
+      // PULSA20 is inside its cut-off window right now (Jakarta time).
+      const pulsa20 = fake.products.find((p) => p.buyer_sku_code === 'PULSA20')!;
+      const jakarta = (offsetMin: number) => jakartaClock(new Date(Date.now() + offsetMin * 60_000));
+      pulsa20.start_cut_off = jakarta(-2);
+      pulsa20.end_cut_off = jakarta(10);
       try {
         const res = await syncProduk(t.app);
         expect(res.statusCode).toBe(200);
@@ -184,9 +189,13 @@ describe.each(ENGINES)('Digiflazz supplier (fake) on %s', (engine) => {
         const user = await fundedReseller(t.app, 50_000);
         const kodes = (await get(t.app, user.apiKey, '/produk')).json().map((p: { kode: string }) => p.kode);
         expect(kodes).not.toContain('PULSA10');
+        expect(kodes).not.toContain('PULSA20');
         expect(kodes).toContain('xld10');
-        const refused = await beli(t.app, user.apiKey, { produk_id: 1, nomor_tujuan: SANDBOX.SUKSES });
-        expect(refused.statusCode).toBe(422);
+        for (const produkId of [1, 2]) {
+          const refused = await beli(t.app, user.apiKey, { produk_id: produkId, nomor_tujuan: SANDBOX.SUKSES });
+          expect(refused.statusCode).toBe(422);
+          expect(refused.json().code).toBe('PRODUK_NOT_FOUND');
+        }
 
         fake.priceListMinIntervalMs = 300_000;
         const throttled = await syncProduk(t.app);
@@ -196,8 +205,21 @@ describe.each(ENGINES)('Digiflazz supplier (fake) on %s', (engine) => {
         fake.priceListMinIntervalMs = 0;
         xl.price = XLD10_MODAL;
         pulsa10.seller_product_status = true;
+        pulsa20.start_cut_off = '0:0';
+        pulsa20.end_cut_off = '0:0';
         await syncProduk(t.app);
       }
+    });
+
+    it('lets one holder at a time take a lease row, and another once it has run out', async () => {
+      const { dataSource } = stack.t;
+      const dialect = engine === 'mysql' ? 'mysql' : 'sqlite';
+      expect(await tryLease(dataSource, dialect, 'test:lease', 'one', 400)).toBe(true);
+      expect(await tryLease(dataSource, dialect, 'test:lease', 'two', 400)).toBe(false);
+      expect(await tryLease(dataSource, dialect, 'test:lease', 'one', 400)).toBe(true);
+      await new Promise((r) => setTimeout(r, 600));
+      expect(await tryLease(dataSource, dialect, 'test:lease', 'two', 60_000)).toBe(true);
+      expect(await tryLease(dataSource, dialect, 'test:lease', 'one', 400)).toBe(false);
     });
 
     it('answers /inquiry-pln from the supplier: a known customer, 404 for an unknown one, 400 for bad input', async () => {
