@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { AppConfig, ConfigError, loadConfig } from './app.config';
 
@@ -267,8 +268,8 @@ describe('loadConfig', () => {
       expect(loadConfig(DIGIFLAZZ, CWD).digiflazz).toEqual({
         url: 'https://api.digiflazz.com/v1',
         username: 'buyer1',
-        apiKey: 'secret-key-abc123',
-        webhookSecret: null,
+        sign: expect.any(Function),
+        webhookSignature: null,
         testing: false,
         timeoutMs: 10_000,
         syncIntervalMs: 600_000,
@@ -276,6 +277,14 @@ describe('loadConfig', () => {
         saldoIntervalMs: 300_000,
         saldoWarnBelow: 0,
       });
+    });
+
+    it('keeps the api key and webhook secret only inside closures: the configuration object never shows them', () => {
+      const config = loadConfig({ ...DIGIFLAZZ, DIGIFLAZZ_WEBHOOK_SECRET: 'hook-secret-xyz' }, CWD);
+      expect(JSON.stringify(config)).not.toContain('secret-key-abc123');
+      expect(JSON.stringify(config)).not.toContain('hook-secret-xyz');
+      expect(config.digiflazz!.webhookSignature!('{}')).toBe(`sha1=${createHmac('sha1', 'hook-secret-xyz').update('{}').digest('hex')}`);
+      expect(config.digiflazz!.sign('depo')).toBe(createHash('md5').update('buyer1secret-key-abc123depo').digest('hex'));
     });
 
     it('names each missing value at boot', () => {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -77,10 +77,16 @@ export interface AppConfig {
 export interface DigiflazzConfig {
   url: string;
   username: string;
-  /** Used only to compute `sign`; never logged, never in a response. */
-  apiKey: string;
-  /** When set, callbacks must carry a matching X-Hub-Signature. */
-  webhookSecret: string | null;
+  /**
+   * md5(username + api key + suffix), the supplier's `sign`. The key lives only in this closure:
+   * the configuration object (injected everywhere) never holds it, so no log of it can show it.
+   */
+  sign: (suffix: string) => string;
+  /**
+   * With DIGIFLAZZ_WEBHOOK_SECRET: the X-Hub-Signature a callback body must carry
+   * (`sha1=<hex HMAC-SHA1(secret, raw body)>`). A closure, like `sign`, so the secret is not a value here.
+   */
+  webhookSignature: ((rawBody: string) => string) | null;
   /** Sends `testing: true` (the supplier's sandbox). */
   testing: boolean;
   /** One HTTP call to the supplier gives up after this (the purchase then stays in progress). */
@@ -209,11 +215,13 @@ function parseDigiflazz(reader: EnvReader, problems: string[]): DigiflazzConfig 
   };
   const url = reader.string('DIGIFLAZZ_URL', 'https://api.digiflazz.com/v1').replace(/\/+$/, '');
   if (!/^https?:\/\/[^/\s]+/.test(url)) problems.push(`DIGIFLAZZ_URL must be an http(s) URL, got "${url}"`);
+  const username = required('DIGIFLAZZ_USERNAME');
+  const apiKey = required('DIGIFLAZZ_API_KEY');
   return {
     url,
-    username: required('DIGIFLAZZ_USERNAME'),
-    apiKey: required('DIGIFLAZZ_API_KEY'),
-    webhookSecret: reader.string('DIGIFLAZZ_WEBHOOK_SECRET', '') || null,
+    username,
+    sign: (suffix) => createHash('md5').update(username + apiKey + suffix).digest('hex'),
+    webhookSignature: webhookSignature(reader.string('DIGIFLAZZ_WEBHOOK_SECRET', '')),
     testing: reader.bool('DIGIFLAZZ_TESTING', false),
     timeoutMs: reader.int('DIGIFLAZZ_TIMEOUT_MS', 10_000, 100, 120_000),
     // The supplier answers rc 83 to a price list asked for more often than every 5 minutes.
@@ -222,6 +230,11 @@ function parseDigiflazz(reader: EnvReader, problems: string[]): DigiflazzConfig 
     saldoIntervalMs: reader.int('DIGIFLAZZ_SALDO_INTERVAL_MS', 300_000, 1_000, 86_400_000),
     saldoWarnBelow: reader.int('DIGIFLAZZ_SALDO_WARN_BELOW', 0, 0, 1_000_000_000_000),
   };
+}
+
+function webhookSignature(secret: string): DigiflazzConfig['webhookSignature'] {
+  if (!secret) return null;
+  return (rawBody) => `sha1=${createHmac('sha1', secret).update(rawBody).digest('hex')}`;
 }
 
 function parseMarkup(value: string, problems: string[]): DigiflazzConfig['markup'] {

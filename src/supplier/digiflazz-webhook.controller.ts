@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { Body, Controller, Headers, HttpCode, Inject, Logger, Post, Req } from '@nestjs/common';
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import { Public } from '../common/auth.decorators';
@@ -46,7 +46,7 @@ export class DigiflazzWebhookController {
   ): Promise<WebhookAnswer> {
     const supplier = this.config.digiflazz;
     if (!supplier || !(this.provider instanceof DigiflazzPpobProvider)) throw new DomainError('NOT_FOUND', 'No supplier is configured (PPOB_PROVIDER=simulated)');
-    if (supplier.webhookSecret && !validSignature(supplier.webhookSecret, request.rawBody ?? '', signature)) {
+    if (supplier.webhookSignature && !validSignature(supplier.webhookSignature(request.rawBody ?? ''), signature)) {
       throw new DomainError('WEBHOOK_SIGNATURE_INVALID', 'X-Hub-Signature is missing or does not match');
     }
     if (event === 'ping') return { diterima: true, diubah: false };
@@ -58,7 +58,7 @@ export class DigiflazzWebhookController {
     const refId = String((data as { ref_id?: unknown }).ref_id ?? '');
     // Our ref_ids are transaksi ids; anything else is not ours.
     if (!/^[1-9]\d{0,17}$/.test(refId)) return { diterima: true, diubah: false };
-    const verdict = supplier.webhookSecret ? readTransaction(data as Record<string, unknown>, refId) : await this.askSupplier(this.provider, refId);
+    const verdict = supplier.webhookSignature ? readTransaction(data as Record<string, unknown>, refId) : await this.askSupplier(this.provider, refId);
     if (verdict.kind !== 'final' && verdict.kind !== 'rejected') return { diterima: true, diubah: false };
     const { result } = verdict;
     const diubah = await this.transaksi.settleFromUpstream(Number(refId), {
@@ -86,8 +86,8 @@ export class DigiflazzWebhookController {
   }
 }
 
-function validSignature(secret: string, raw: string, header: string | undefined): boolean {
-  const expected = Buffer.from(`sha1=${createHmac('sha1', secret).update(raw).digest('hex')}`);
+function validSignature(expectedHeader: string, header: string | undefined): boolean {
+  const expected = Buffer.from(expectedHeader);
   const given = Buffer.from(header ?? '');
   return given.length === expected.length && timingSafeEqual(given, expected);
 }

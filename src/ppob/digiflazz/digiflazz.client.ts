@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { DigiflazzConfig } from '../../config/app.config';
 
 /** The answer's `data` object; every field is as the supplier sent it (validated by the caller). */
@@ -18,10 +17,6 @@ export class DigiflazzUnreachableError extends Error {
   }
 }
 
-export function md5Sign(username: string, apiKey: string, suffix: string): string {
-  return createHash('md5').update(username + apiKey + suffix).digest('hex');
-}
-
 /**
  * The HTTP side of the buyer API: POST JSON, `{data}` back (also on non-2xx). Signs each call;
  * the api key goes into the md5 only and never into an error message or log line.
@@ -34,7 +29,7 @@ export class DigiflazzClient {
   }
 
   sign(suffix: string): string {
-    return md5Sign(this.config.username, this.config.apiKey, suffix);
+    return this.config.sign(suffix);
   }
 
   async post(path: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<DigiflazzAnswer> {
