@@ -64,6 +64,17 @@ describe.each(ENGINES)('Digiflazz supplier (fake) on %s', (engine) => {
       expect(produk).toEqual([expect.objectContaining({ kode: 'xld10', harga: XLD10_HARGA, brand: 'XL', kategori: 'pulsa' })]);
     });
 
+    it('does not sell a product no sync has priced: nothing would bound what the supplier charges', async () => {
+      const created = await admin(stack.t.app, 'POST', '/admin/produk', { nama: 'Belum disinkron', kode: 'BARU-1', kategori: 'pulsa', harga: 5_000, nominal: 5_000 });
+      expect(created.json()).toMatchObject({ harga_modal: null });
+      const user = await fundedReseller(stack.t.app, 10_000);
+      expect((await get(stack.t.app, user.apiKey, '/produk')).json().map((p: { kode: string }) => p.kode)).not.toContain('BARU-1');
+      const res = await beli(stack.t.app, user.apiKey, { produk_id: created.json().id, nomor_tujuan: SANDBOX.SUKSES });
+      expect(res.statusCode).toBe(422);
+      expect(res.json().code).toBe('PRODUK_NOT_FOUND');
+      await stack.t.dataSource.query("UPDATE produk SET aktif = 0 WHERE kode = 'BARU-1'");
+    });
+
     it('takes every sandbox number end to end: sukses, gagal, pending then sukses, pending then gagal', async () => {
       const user = await fundedReseller(stack.t.app, START);
       const numbers = [SANDBOX.SUKSES, SANDBOX.GAGAL, SANDBOX.PENDING_SUKSES, SANDBOX.PENDING_GAGAL];

@@ -29,6 +29,8 @@ export function loadFakeUpstreamConfig(env: Record<string, string | undefined>):
       webhookSecret: env.DIGIFLAZZ_WEBHOOK_SECRET?.trim() || null,
       pendingMs: int('FAKE_UPSTREAM_PENDING_MS', 2_000, 3_600_000),
       liveMode: mode === 'pending' ? 'pending' : 'sukses',
+      // The supplier's own 5 minutes by default; 0 lets a local setup sync again at once.
+      priceListMinIntervalMs: int('FAKE_UPSTREAM_PRICE_LIST_INTERVAL_MS', 300_000, 86_400_000),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -17,19 +17,22 @@ interface Catalogue {
  * every /produk and every /beli needs them, and an operator's change (price, aktif) is seen by
  * every instance within that bound.
  *
- * Buyable = aktif, sold by the supplier at the last price-list sync, and outside the supplier's
- * daily cut-off window. The window is checked at each request (it comes round every day), the
+ * Buyable = aktif, sold by the supplier at the last price-list sync (with a real supplier: and
+ * priced by it), and outside the supplier's daily cut-off window. The window is checked at each request (it comes round every day), the
  * rest comes from the table.
  */
 @Injectable()
 export class ProdukService {
   private readonly cache: TtlCache<'active', Catalogue>;
+  /** With a real supplier, a product the price list never priced is not sold: nothing bounds what the supplier would charge (max_price). */
+  private readonly needsSupplierPrice: boolean;
 
   constructor(
     @InjectRepository(Produk) private readonly produk: Repository<Produk>,
     @Inject(appConfig.KEY) config: AppConfig,
   ) {
     this.cache = new TtlCache(config.cache.produkTtlMs, 1);
+    this.needsSupplierPrice = config.ppobProvider !== 'simulated';
   }
 
   async listActive(query: ProdukQueryDto = {}): Promise<ProdukResponseDto[]> {
@@ -55,7 +58,9 @@ export class ProdukService {
 
   private async catalogue(): Promise<Catalogue> {
     const catalogue = await this.cache.getOrLoad('active', async () => {
-      const rows = await this.produk.find({ where: { aktif: true, tersediaSupplier: true }, order: { id: 'ASC' } });
+      const rows = (await this.produk.find({ where: { aktif: true, tersediaSupplier: true }, order: { id: 'ASC' } })).filter(
+        (row) => !this.needsSupplierPrice || row.hargaModal !== null,
+      );
       return { rows, byId: new Map(rows.map((row) => [row.id, row])) };
     });
     return catalogue!;
