@@ -122,8 +122,8 @@ export class AdminController {
       'The supplier allows one price list per 5 minutes (503 SUPPLIER_UNAVAILABLE otherwise); 409 while another sync runs or with the simulated provider.',
   })
   @ApiErrors(409)
-  syncProduk(@CurrentAdmin() admin: AdminCaller): Promise<SyncReport> {
-    return this.priceSync.syncNow(admin);
+  syncProduk(@CurrentAdmin() admin: AdminCaller, @Deadline() deadline?: RequestDeadline): Promise<SyncReport> {
+    return this.priceSync.syncNow(admin, deadline);
   }
 
   @Patch('produk/:id')

@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { AdminCaller } from '../admin/admin-key.guard';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/domain-error';
+import type { RequestDeadline } from '../http/request-deadline';
 import { appConfig, AppConfig, DigiflazzConfig } from '../config/app.config';
 import { sqlDateTime } from '../database/sql-time';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -93,10 +94,10 @@ export class PriceSyncService implements OnApplicationBootstrap, BeforeApplicati
   }
 
   /** The operator's sync: runs now unless another sync is running (409). */
-  async syncNow(admin: AdminCaller): Promise<SyncReport> {
+  async syncNow(admin: AdminCaller, deadline?: RequestDeadline): Promise<SyncReport> {
     const supplier = this.config.digiflazz;
     if (!supplier) throw new DomainError('SUPPLIER_NOT_CONFIGURED', 'Tidak ada supplier (PPOB_PROVIDER=simulated): tidak ada daftar harga untuk disinkronkan');
-    const report = await this.underRunLease(supplier, admin);
+    const report = await this.underRunLease(supplier, { admin, deadline });
     if (!report) throw new DomainError('SUPPLIER_SYNC_RUNNING', 'Sinkronisasi daftar harga sedang berjalan di instance lain; coba lagi sebentar lagi');
     return report;
   }
@@ -108,17 +109,20 @@ export class PriceSyncService implements OnApplicationBootstrap, BeforeApplicati
     if (report) this.logger.log(`price-list sync: ${report.diperiksa} checked, ${report.diubah.length} changed, ${report.tidak_ada_di_supplier.length} not listed by the supplier`);
   }
 
-  private async underRunLease(supplier: DigiflazzConfig, admin?: AdminCaller): Promise<SyncReport | null> {
+  private async underRunLease(supplier: DigiflazzConfig, asked?: OperatorAsk): Promise<SyncReport | null> {
     if (!(await tryLease(this.dataSource, this.tx.dialect, 'pricelist:run', this.holder, RUN_LEASE_MS))) return null;
     try {
-      return await this.sync(supplier, admin);
+      return await this.sync(supplier, asked);
     } finally {
       await releaseLease(this.dataSource, 'pricelist:run', this.holder).catch(() => undefined);
     }
   }
 
-  /** `admin`: the operator who asked; the changes are audited in the same transaction. */
-  private async sync(supplier: DigiflazzConfig, admin?: AdminCaller): Promise<SyncReport> {
+  /**
+   * `asked`: the operator who asked (the changes are audited in the same transaction) and the
+   * request's deadline: a sync answered 503 REQUEST_TIMEOUT (the supplier was slow) commits nothing.
+   */
+  private async sync(supplier: DigiflazzConfig, asked?: OperatorAsk): Promise<SyncReport> {
     const client = (this.provider as DigiflazzPpobProvider).client;
     let answer;
     try {
@@ -162,10 +166,10 @@ export class PriceSyncService implements OnApplicationBootstrap, BeforeApplicati
         );
         report.diubah.push({ kode: row.kode, sebelum: before, sesudah: after });
       }
-      if (admin) {
-        await this.audit.record(manager, { adminId: admin.id, aksi: 'produk.sync', objek: 'produk', sebelum: null, sesudah: { diubah: report.diubah.map((c) => ({ kode: c.kode, ...c.sesudah })) } });
+      if (asked) {
+        await this.audit.record(manager, { adminId: asked.admin.id, aksi: 'produk.sync', objek: 'produk', sebelum: null, sesudah: { diubah: report.diubah.map((c) => ({ kode: c.kode, ...c.sesudah })) } });
       }
-    });
+    }, { deadline: asked?.deadline });
     this.catalogue.invalidate();
     return report;
   }
@@ -180,6 +184,11 @@ export class PriceSyncService implements OnApplicationBootstrap, BeforeApplicati
       this.logger.warn(`SUPPLIER DEPOSIT LOW: ${deposit} is below DIGIFLAZZ_SALDO_WARN_BELOW (${supplier.saldoWarnBelow}); top it up before purchases fail with rc 44`);
     }
   }
+}
+
+interface OperatorAsk {
+  admin: AdminCaller;
+  deadline?: RequestDeadline;
 }
 
 interface ProdukRow {
