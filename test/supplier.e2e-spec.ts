@@ -10,6 +10,12 @@ import { describeFor, ENGINES } from './support/test-db';
 
 const START = 200_000;
 
+/** A supplier transaction as its callback carries it. */
+function pick(trx: { ref_id: string; customer_no: string; buyer_sku_code: string; message: string; status: string; rc: string; sn: string; price: number }) {
+  const { ref_id, customer_no, buyer_sku_code, message, status, rc, sn, price } = trx;
+  return { ref_id, customer_no, buyer_sku_code, message, status, rc, sn, buyer_last_saldo: 0, price };
+}
+
 /**
  * The money rules against the supplier's own record: every purchase is exactly one supplier
  * transaction (ref_id = transaksi id), our final status is the supplier's, a purchase is
@@ -173,6 +179,24 @@ describe.each(ENGINES)('Digiflazz supplier (fake) on %s', (engine) => {
         await expectMatchesSupplier(stack, user.id, START);
         expect((await get(stack.t.app, user.apiKey, `/status/${ok}`)).json()).toMatchObject({ status: 'sukses', sn: stack.fake.transactions.get(String(ok))!.sn });
       });
+    });
+
+    it("settles a purchase waiting for an operator when the supplier's callback finally comes", async () => {
+      const { t, fake } = stack;
+      fake.faults.dropCallbacks = true;
+      const user = await fundedReseller(t.app, START);
+      const id = (await beli(t.app, user.apiKey, { produk_id: stack.produkId, nomor_tujuan: SANDBOX.PENDING_GAGAL })).json().id;
+      for (let i = 0; i < 200 && !fake.transactions.has(String(id)); i++) await new Promise((r) => setTimeout(r, 25));
+      fake.options.pendingMs = 60_000;
+      // As the processor leaves a purchase it could not settle after every claim.
+      await t.dataSource.query("UPDATE transaksi SET perlu_operator = 1, locked_by = NULL, locked_until = NULL WHERE id = ? AND status = 'proses'", [id]);
+      fake.settle(String(id), 'Gagal', false);
+      fake.faults.dropCallbacks = false;
+      expect(await fake.postCallback({ data: pick(fake.transactions.get(String(id))!) })).toBe(200);
+      const [row] = await t.dataSource.query('SELECT status, perlu_operator FROM transaksi WHERE id = ?', [id]);
+      expect({ status: row.status, perlu_operator: Number(row.perlu_operator) }).toEqual({ status: 'gagal', perlu_operator: 0 });
+      fake.options.pendingMs = 300;
+      await expectMatchesSupplier(stack, user.id, START);
     });
 
     it('syncs on demand: answers what changed, keeps a hand-set harga, hides what the supplier stopped selling, and 503 on rc 83', async () => {
