@@ -18,7 +18,8 @@ import { AdminTransaksiQueryDto, AdminTransaksiResponseDto, SelesaikanDto } from
 import { AdminTransaksiService } from './admin-transaksi.service';
 import { AdminUserResponseDto, AdminUsersQueryDto, KoreksiResponseDto, KoreksiSaldoDto, PatchUserDto } from './admin-users.dto';
 import { AdminUsersService } from './admin-users.service';
-import { PriceSyncService, SyncReport } from '../supplier/price-sync.service';
+import { SyncReportDto } from '../supplier/price-sync.dto';
+import { PriceSyncService } from '../supplier/price-sync.service';
 
 const ID = { name: 'id', type: Number, example: 12 };
 
@@ -121,8 +122,9 @@ export class AdminController {
       'Matches products by kode (buyer_sku_code): stores harga_modal, derives harga = harga_modal + DIGIFLAZZ_MARKUP unless harga was set by hand, and whether the supplier sells it. ' +
       'The supplier allows one price list per 5 minutes (503 SUPPLIER_UNAVAILABLE otherwise); 409 while another sync runs or with the simulated provider.',
   })
+  @ApiOkResponse({ type: SyncReportDto })
   @ApiErrors(409)
-  syncProduk(@CurrentAdmin() admin: AdminCaller, @Deadline() deadline?: RequestDeadline): Promise<SyncReport> {
+  syncProduk(@CurrentAdmin() admin: AdminCaller, @Deadline() deadline?: RequestDeadline): Promise<SyncReportDto> {
     return this.priceSync.syncNow(admin, deadline);
   }
 

@@ -14,32 +14,11 @@ import { DigiflazzUnreachableError } from '../ppob/digiflazz/digiflazz.client';
 import { PpobProvider } from '../ppob/ppob.provider';
 import { ProdukService } from '../produk/produk.service';
 import { readPriceListItem, sellingPrice } from './price-list';
+import { ProdukFiguresDto, SyncReportDto } from './price-sync.dto';
 import { releaseLease, tryLease } from './supplier-lease';
 
-/** One product the sync changed: its code and the figures before and after. */
-export interface ProdukChange {
-  kode: string;
-  sebelum: ProdukFigures;
-  sesudah: ProdukFigures;
-}
-
-interface ProdukFigures {
-  harga: number;
-  harga_modal: number | null;
-  tersedia_supplier: boolean;
-  brand: string;
-  cut_off: string | null;
-}
-
-export interface SyncReport {
-  /** Products with a kode that were compared with the price list. */
-  diperiksa: number;
-  diubah: ProdukChange[];
-  /** Our codes the price list no longer has: not buyable until it lists them again. */
-  tidak_ada_di_supplier: string[];
-  /** Price-list entries no product of ours has as its kode (add a product with that kode to sell one). */
-  tidak_dipakai: number;
-}
+type ProdukFigures = ProdukFiguresDto;
+export type SyncReport = SyncReportDto;
 
 /** Only one sync runs at a time across instances; a run that outlives this loses the lease (a dead instance). */
 const RUN_LEASE_MS = 120_000;
