@@ -12,7 +12,7 @@ import type { AppConfig } from './config/app.config';
 import { buildDataSourceOptions } from './database/data-source-options';
 import { initDataSource } from './database/database-startup';
 import { keepRawJsonBodies } from './supplier/raw-body';
-import { HttpDrain, installConnectionCloser, installHttpLifecycle, requestIdFrom, SingleReplyFastifyAdapter } from './http/http-lifecycle';
+import { HttpDrain, installConnectionCloser, installHttpLifecycle, installRouteTable, requestIdFrom, SingleReplyFastifyAdapter } from './http/http-lifecycle';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
 import { MetricsService } from './metrics/metrics.service';
 
@@ -48,6 +48,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     throw err;
   }
   const fastify = app.getHttpAdapter().getInstance();
+  // Without operator keys /admin does not exist to the outside, a wrong method included.
+  const routes = installRouteTable(fastify, config.admin.keys.length === 0 ? ['/admin'] : []);
   const drain = app.get(HttpDrain);
   installHttpLifecycle(fastify, { metrics: app.get(MetricsService), drain, requestTimeoutMs: config.requestTimeoutMs });
   installConnectionCloser(fastify, drain, config.requestTimeoutMs);
@@ -56,7 +58,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   keepRawJsonBodies(fastify);
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new HttpErrorFilter());
+  app.useGlobalFilters(new HttpErrorFilter({ allowedMethods: (path) => routes.allowedMethods(path), bodyLimitBytes: config.bodyLimitBytes }));
   setupSwagger(app);
   return app;
 }

@@ -15,15 +15,17 @@ describeEachEngine(
     it('answers 404 on every /admin route and on the console, exactly like an unknown route', async () => {
       const unknown = await admin(t.app, 'GET', '/admin/no-such-route');
       expect(unknown.statusCode).toBe(404);
-      expect(unknown.json().detail).toBe('Cannot GET /admin/no-such-route');
+      expect(unknown.json().detail).toBe('Route GET /admin/no-such-route tidak ada; lihat /docs');
       for (const [method, url] of [
         ['GET', '/admin/deposit'],
         ['POST', '/admin/deposit/1/konfirmasi'],
         ['GET', '/admin/laporan'],
         ['GET', '/admin/ui'],
+        // A wrong method is no 405 either: that would say the route exists.
+        ['DELETE', '/admin/deposit'],
       ] as const) {
         const res = await admin(t.app, method, url);
-        expect({ url, body: res.json() }).toEqual({ url, body: { ...unknown.json(), detail: `Cannot ${method} ${url}` } });
+        expect({ url, status: res.statusCode, body: res.json() }).toEqual({ url, status: 404, body: { ...unknown.json(), detail: `Route ${method} ${url} tidak ada; lihat /docs` } });
       }
     });
 

@@ -1,9 +1,9 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, UseGuards } from '@nestjs/common';
-import { ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { ApiErrors } from '../common/api-docs.decorators';
+import { ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, UNAVAILABLE_ERRORS } from '../common/api-docs.decorators';
 import { Public } from '../common/auth.decorators';
-import { ErrorResponseDto } from '../common/error-response.dto';
-import { AdminCaller, AdminKeyGuard, AdminRequest } from './admin-key.guard';
+import type { DomainError } from '../common/domain-error';
+import { AdminCaller, adminDisabledFor, adminKeyInvalid, adminKeyMissing, AdminKeyGuard, AdminRequest } from './admin-key.guard';
 
 export const ADMIN_KEY_SCHEME = 'x-admin-key';
 export const ADMIN_TAG = 'operator';
@@ -18,10 +18,17 @@ export function AdminAuth() {
     UseGuards(AdminKeyGuard),
     ApiTags(ADMIN_TAG),
     ApiSecurity(ADMIN_KEY_SCHEME),
-    ApiResponse({ status: 401, description: 'Missing or wrong x-admin-key (ADMIN_UNAUTHORIZED)', type: ErrorResponseDto }),
-    ApiResponse({ status: 404, description: 'Not found; every /admin route answers 404 while ADMIN_API_KEYS is unset', type: ErrorResponseDto }),
-    ApiErrors(503),
   );
+}
+
+/**
+ * The errors of one operator route for /docs: the two 401s, the 404 every /admin route answers
+ * while ADMIN_API_KEYS is unset, the route's own `errors` and the 503s. `route` is
+ * "METHOD /path" as the 404 names it.
+ */
+export function AdminErrors(route: string, ...errors: DomainError[]) {
+  const [method, path] = route.split(' ');
+  return ApiErrors(adminKeyMissing(), adminKeyInvalid(), adminDisabledFor(method, path), ...errors, ...UNAVAILABLE_ERRORS);
 }
 
 /** The operator the request authenticated as (its key's audit id). Only on AdminAuth routes. */

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error';
+import { routeNotFound } from '../common/errors';
 import { appConfig, AppConfig } from '../config/app.config';
 
 /** The operator a request authenticated as: the audit id of its key, never the key. */
@@ -19,8 +20,12 @@ const MAX_ADMIN_KEY_LENGTH = 512;
  * server that never turned the operator side on does not advertise it.
  */
 export function adminDisabled(request: FastifyRequest): DomainError {
-  return new DomainError('NOT_FOUND', `Cannot ${request.method} ${request.url.split('?')[0]}`);
+  return adminDisabledFor(request.method, request.url.split('?')[0]);
 }
+
+export const adminDisabledFor = (method: string, path: string) => routeNotFound(method, path);
+export const adminKeyMissing = () => new DomainError('ADMIN_UNAUTHORIZED', 'Header x-admin-key wajib diisi');
+export const adminKeyInvalid = () => new DomainError('ADMIN_UNAUTHORIZED', 'Kunci operator tidak valid');
 
 /**
  * x-admin-key against the configured operator keys. The presented key is hashed and compared
@@ -37,14 +42,14 @@ export class AdminKeyGuard implements CanActivate {
     const keys = this.config.admin.keys;
     if (keys.length === 0) throw adminDisabled(request);
     const header = request.headers['x-admin-key'];
-    if (header === undefined) throw new DomainError('ADMIN_UNAUTHORIZED', 'Header x-admin-key wajib diisi');
-    if (typeof header !== 'string' || header.length > MAX_ADMIN_KEY_LENGTH) throw new DomainError('ADMIN_UNAUTHORIZED', 'Kunci operator tidak valid');
+    if (header === undefined) throw adminKeyMissing();
+    if (typeof header !== 'string' || header.length > MAX_ADMIN_KEY_LENGTH) throw adminKeyInvalid();
     const presented = createHash('sha256').update(header).digest();
     let match: AdminCaller | null = null;
     for (const key of keys) {
       if (timingSafeEqual(presented, key.hash) && match === null) match = { id: key.id };
     }
-    if (!match) throw new DomainError('ADMIN_UNAUTHORIZED', 'Kunci operator tidak valid');
+    if (!match) throw adminKeyInvalid();
     request.admin = match;
     return true;
   }

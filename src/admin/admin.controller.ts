@@ -2,15 +2,17 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nes
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
 import { AuditResponseDto } from '../audit/audit.dto';
 import { AuditService } from '../audit/audit.service';
-import { ApiErrors } from '../common/api-docs.decorators';
+import { BODY_ERRORS } from '../common/api-docs.decorators';
+import { DomainError } from '../common/domain-error';
+import { bodyNotObject, invalidField } from '../common/errors';
 import { DEFAULT_PAGE_SIZE, PageQueryDto } from '../common/page-query.dto';
-import { ParseIdPipe } from '../common/validation';
+import { NoBodyPipe, ParseIdPipe } from '../common/validation';
 import { Deadline, RequestDeadline } from '../http/request-deadline';
 import { AdminDepositQueryDto, AdminDepositResponseDto, DepositKonfirmasiResponseDto } from '../deposit/deposit.dto';
 import { DepositService } from '../deposit/deposit.service';
 import { LaporanQueryDto, LaporanResponseDto } from '../laporan/laporan.dto';
 import { LaporanService } from '../laporan/laporan.service';
-import { AdminAuth, CurrentAdmin } from './admin-auth.decorators';
+import { AdminAuth, AdminErrors, CurrentAdmin } from './admin-auth.decorators';
 import type { AdminCaller } from './admin-key.guard';
 import { AdminProdukResponseDto, CreateProdukDto, PatchProdukDto } from './admin-produk.dto';
 import { AdminProdukService } from './admin-produk.service';
@@ -22,6 +24,19 @@ import { SyncReportDto } from '../supplier/price-sync.dto';
 import { PriceSyncService } from '../supplier/price-sync.service';
 
 const ID = { name: 'id', type: Number, example: 12 };
+
+// The examples in /docs: what these routes answer (ids as in the examples, 12).
+const BAD_ID = invalidField('id', 'id must be a positive integer');
+const BAD_LIMIT = invalidField('limit', 'limit must not be greater than 100');
+const DEPOSIT_ERRORS = [
+  BAD_ID,
+  new DomainError('DEPOSIT_NOT_FOUND', 'Deposit 12 tidak ditemukan'),
+  new DomainError('DEPOSIT_NOT_PENDING', 'Deposit 12 sudah berstatus sukses; tidak ada yang diubah'),
+  new DomainError('DEPOSIT_EXPIRED', 'Deposit 12 sudah kedaluwarsa; minta reseller membuat tiket baru'),
+];
+const USER_NOT_FOUND = new DomainError('USER_NOT_FOUND', 'User 12 tidak ditemukan');
+const KODE_TAKEN = new DomainError('PRODUK_KODE_TAKEN', 'Kode produk PULSA25 sudah dipakai produk lain');
+const BODY = [bodyNotObject(), ...BODY_ERRORS];
 
 /**
  * The operator API: thin routes over the services; every write is audited by its service and
@@ -43,7 +58,7 @@ export class AdminController {
   @Get('deposit')
   @ApiOperation({ summary: 'Deposit tickets of every reseller, newest first' })
   @ApiOkResponse({ type: [AdminDepositResponseDto] })
-  @ApiErrors(400)
+  @AdminErrors('GET /admin/deposit', BAD_LIMIT)
   listDeposits(@Query() q: AdminDepositQueryDto): Promise<AdminDepositResponseDto[]> {
     return this.deposits.listAll(q.limit ?? DEFAULT_PAGE_SIZE, q.before_id, q.status);
   }
@@ -53,8 +68,8 @@ export class AdminController {
   @ApiOperation({ summary: 'Confirm a deposit: credits jumlah_transfer once (ledger row `deposit`)', description: 'A second confirmation, or one of an expired or rejected ticket, credits nothing: 409.' })
   @ApiParam(ID)
   @ApiOkResponse({ type: DepositKonfirmasiResponseDto })
-  @ApiErrors(400, 404, 409)
-  konfirmasi(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Deadline() deadline?: RequestDeadline): Promise<DepositKonfirmasiResponseDto> {
+  @AdminErrors('POST /admin/deposit/12/konfirmasi', ...DEPOSIT_ERRORS)
+  konfirmasi(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body(NoBodyPipe) _body: undefined, @Deadline() deadline?: RequestDeadline): Promise<DepositKonfirmasiResponseDto> {
     return this.deposits.konfirmasi(admin, id, deadline);
   }
 
@@ -63,15 +78,15 @@ export class AdminController {
   @ApiOperation({ summary: 'Reject an open deposit ticket (nothing is credited)' })
   @ApiParam(ID)
   @ApiOkResponse({ type: AdminDepositResponseDto })
-  @ApiErrors(400, 404, 409)
-  tolak(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Deadline() deadline?: RequestDeadline): Promise<AdminDepositResponseDto> {
+  @AdminErrors('POST /admin/deposit/12/tolak', ...DEPOSIT_ERRORS)
+  tolak(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body(NoBodyPipe) _body: undefined, @Deadline() deadline?: RequestDeadline): Promise<AdminDepositResponseDto> {
     return this.deposits.tolak(admin, id, deadline);
   }
 
   @Get('users')
   @ApiOperation({ summary: 'Resellers, newest first; search by part of the email' })
   @ApiOkResponse({ type: [AdminUserResponseDto] })
-  @ApiErrors(400)
+  @AdminErrors('GET /admin/users', BAD_LIMIT)
   listUsers(@Query() q: AdminUsersQueryDto): Promise<AdminUserResponseDto[]> {
     return this.users.list(q.limit ?? DEFAULT_PAGE_SIZE, q.before_id, q.email);
   }
@@ -81,7 +96,7 @@ export class AdminController {
   @ApiParam(ID)
   @ApiBody({ type: PatchUserDto, examples: { suspend: { value: { aktif: false } } } })
   @ApiOkResponse({ type: AdminUserResponseDto })
-  @ApiErrors(400, 404)
+  @AdminErrors('PATCH /admin/users/12', invalidField('aktif', 'aktif is required'), ...BODY, USER_NOT_FOUND)
   patchUser(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body() dto: PatchUserDto, @Deadline() deadline?: RequestDeadline): Promise<AdminUserResponseDto> {
     return this.users.setAktif(admin, id, dto.aktif, deadline);
   }
@@ -92,7 +107,14 @@ export class AdminController {
   @ApiParam(ID)
   @ApiBody({ type: KoreksiSaldoDto, examples: { debit: { value: { jumlah: -5000, keterangan: 'Koreksi transfer ganda', ref: 'ADJ-1' } } } })
   @ApiOkResponse({ type: KoreksiResponseDto })
-  @ApiErrors(400, 404, 409, 422)
+  @AdminErrors(
+    'POST /admin/users/12/saldo',
+    invalidField('jumlah', 'jumlah is required'),
+    ...BODY,
+    USER_NOT_FOUND,
+    new DomainError('KOREKSI_REF_CONFLICT', 'ref ADJ-1 sudah dipakai untuk koreksi lain (user 12, jumlah -5000)'),
+    new DomainError('KOREKSI_BELOW_ZERO', 'Koreksi -5000 akan membuat saldo user 12 negatif; tidak ada yang diubah'),
+  )
   koreksi(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body() dto: KoreksiSaldoDto, @Deadline() deadline?: RequestDeadline): Promise<KoreksiResponseDto> {
     return this.users.koreksi(admin, id, dto, deadline);
   }
@@ -100,6 +122,7 @@ export class AdminController {
   @Get('produk')
   @ApiOperation({ summary: 'Every product, active or not' })
   @ApiOkResponse({ type: [AdminProdukResponseDto] })
+  @AdminErrors('GET /admin/produk')
   listProduk(): Promise<AdminProdukResponseDto[]> {
     return this.produk.list();
   }
@@ -109,7 +132,7 @@ export class AdminController {
   @ApiOperation({ summary: 'Create a product', description: 'Seen by /produk on this instance at once, on the others within PRODUK_CACHE_TTL_MS.' })
   @ApiBody({ type: CreateProdukDto, examples: { pulsa: { value: { nama: 'Pulsa 25k', kode: 'PULSA25', kategori: 'pulsa', harga: 27000, nominal: 25000 } } } })
   @ApiOkResponse({ type: AdminProdukResponseDto })
-  @ApiErrors(400, 409)
+  @AdminErrors('POST /admin/produk', invalidField('nama', 'nama is required'), ...BODY, KODE_TAKEN)
   createProduk(@CurrentAdmin() admin: AdminCaller, @Body() dto: CreateProdukDto, @Deadline() deadline?: RequestDeadline): Promise<AdminProdukResponseDto> {
     return this.produk.create(admin, dto, deadline);
   }
@@ -123,8 +146,13 @@ export class AdminController {
       'The supplier allows one price list per 5 minutes (503 SUPPLIER_UNAVAILABLE otherwise); 409 while another sync runs or with the simulated provider.',
   })
   @ApiOkResponse({ type: SyncReportDto })
-  @ApiErrors(409)
-  syncProduk(@CurrentAdmin() admin: AdminCaller, @Deadline() deadline?: RequestDeadline): Promise<SyncReportDto> {
+  @AdminErrors(
+    'POST /admin/produk/sync',
+    new DomainError('SUPPLIER_NOT_CONFIGURED', 'Tidak ada supplier (PPOB_PROVIDER=simulated): tidak ada daftar harga untuk disinkronkan'),
+    new DomainError('SUPPLIER_SYNC_RUNNING', 'Sinkronisasi daftar harga sedang berjalan di instance lain; coba lagi sebentar lagi'),
+    new DomainError('SUPPLIER_UNAVAILABLE', 'Supplier: daftar harga diminta terlalu sering (rc 83); coba lagi setelah 5 menit'),
+  )
+  syncProduk(@CurrentAdmin() admin: AdminCaller, @Body(NoBodyPipe) _body: undefined, @Deadline() deadline?: RequestDeadline): Promise<SyncReportDto> {
     return this.priceSync.syncNow(admin, deadline);
   }
 
@@ -133,7 +161,13 @@ export class AdminController {
   @ApiParam(ID)
   @ApiBody({ type: PatchProdukDto, examples: { price: { value: { harga: 12500 } }, retire: { value: { aktif: false } } } })
   @ApiOkResponse({ type: AdminProdukResponseDto })
-  @ApiErrors(400, 409, 422)
+  @AdminErrors(
+    'PATCH /admin/produk/12',
+    invalidField('body', 'Kirim minimal satu field: nama, kode, kategori, harga, nominal, deskripsi, aktif'),
+    ...BODY,
+    KODE_TAKEN,
+    new DomainError('PRODUK_NOT_FOUND', 'Produk 12 tidak ditemukan'),
+  )
   patchProduk(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body() dto: PatchProdukDto, @Deadline() deadline?: RequestDeadline): Promise<AdminProdukResponseDto> {
     return this.produk.patch(admin, id, dto, deadline);
   }
@@ -141,7 +175,7 @@ export class AdminController {
   @Get('transaksi')
   @ApiOperation({ summary: 'Purchases of every reseller, newest first, with filters' })
   @ApiOkResponse({ type: [AdminTransaksiResponseDto] })
-  @ApiErrors(400)
+  @AdminErrors('GET /admin/transaksi', BAD_LIMIT, invalidField('perlu_operator', 'perlu_operator must be true or false'))
   listTransaksi(@Query() q: AdminTransaksiQueryDto): Promise<AdminTransaksiResponseDto[]> {
     return this.transaksi.list(q, q.limit ?? DEFAULT_PAGE_SIZE);
   }
@@ -155,7 +189,13 @@ export class AdminController {
   @ApiParam(ID)
   @ApiBody({ type: SelesaikanDto, examples: { sukses: { value: { status: 'sukses', sn: '0123456789012345' } }, gagal: { value: { status: 'gagal' } } } })
   @ApiOkResponse({ type: AdminTransaksiResponseDto })
-  @ApiErrors(400, 404, 409)
+  @AdminErrors(
+    'POST /admin/transaksi/12/selesaikan',
+    invalidField('sn', 'sn is only for sukses'),
+    ...BODY,
+    new DomainError('TRANSAKSI_NOT_FOUND', 'Transaksi 12 tidak ditemukan'),
+    new DomainError('TRANSAKSI_NOT_SETTLEABLE', 'Transaksi 12 sedang dikerjakan processor; tidak ada yang diubah'),
+  )
   selesaikan(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body() dto: SelesaikanDto, @Deadline() deadline?: RequestDeadline): Promise<AdminTransaksiResponseDto> {
     return this.transaksi.selesaikan(admin, id, dto, deadline);
   }
@@ -163,7 +203,7 @@ export class AdminController {
   @Get('laporan')
   @ApiOperation({ summary: "A business day's figures and the ledger check", description: 'The day is a TZ_LAPORAN day (Asia/Jakarta by default). `npm run laporan -- YYYY-MM-DD` prints the same.' })
   @ApiOkResponse({ type: LaporanResponseDto })
-  @ApiErrors(400)
+  @AdminErrors('GET /admin/laporan', invalidField('tanggal', 'tanggal must be a real date YYYY-MM-DD'))
   harian(@Query() q: LaporanQueryDto): Promise<LaporanResponseDto> {
     return this.laporan.harian(q.tanggal);
   }
@@ -171,7 +211,7 @@ export class AdminController {
   @Get('audit')
   @ApiOperation({ summary: 'Operator writes, newest first' })
   @ApiOkResponse({ type: [AuditResponseDto] })
-  @ApiErrors(400)
+  @AdminErrors('GET /admin/audit', BAD_LIMIT)
   listAudit(@Query() q: PageQueryDto): Promise<AuditResponseDto[]> {
     return this.audit.list(q.limit ?? DEFAULT_PAGE_SIZE, q.before_id);
   }

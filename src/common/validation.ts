@@ -2,11 +2,15 @@ import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, Validatio
 import { Transform } from 'class-transformer';
 import { ValidateIf } from 'class-validator';
 import { DomainError, FieldError } from './domain-error';
+import { bodyNotObject } from './errors';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    // Optional fields skip validation when absent (OptionalField, IsOptional), so a rule that
+    // failed on an absent value means the field is required: say that, not its type rule.
+    const messages = error.value === undefined && error.constraints ? [`${field} is required`] : Object.values(error.constraints ?? {});
+    const own = messages.map((message) => ({ field, message }));
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }
@@ -41,6 +45,17 @@ class StrictValidationPipe extends ValidationPipe {
   protected transformPrimitive(value: unknown): unknown {
     return value;
   }
+
+  /**
+   * A body DTO wants a JSON object. An array would otherwise be validated as an object with
+   * keys 0, 1, ... ("property 0 should not exist"), and null or a string as an unknown value.
+   */
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && this.toValidate(metadata) && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      throw bodyNotObject();
+    }
+    return super.transform(value, metadata);
+  }
 }
 
 /** Path ids: a positive safe integer written in plain digits, or 400. */
@@ -53,6 +68,22 @@ export class ParseIdPipe implements PipeTransform<string, number> {
       throw new DomainError('VALIDATION_FAILED', message, [{ field, message }]);
     }
     return Number(value);
+  }
+}
+
+/**
+ * For a route that takes no body. None, null or {} passes; any field is refused like an unknown
+ * field of a DTO, because whoever sends one expects it to count: a deposit confirmation sent
+ * with {"jumlah": 95000} would otherwise credit jumlah_transfer and answer 200.
+ */
+@Injectable()
+export class NoBodyPipe implements PipeTransform<unknown, undefined> {
+  transform(value: unknown): undefined {
+    if (value === undefined || value === null) return undefined;
+    const fields = typeof value === 'object' && !Array.isArray(value) ? Object.keys(value) : ['body'];
+    if (fields.length === 0) return undefined;
+    const errors = fields.map((field) => ({ field, message: field === 'body' ? 'This route takes no body' : `property ${field} should not exist` }));
+    throw new DomainError('VALIDATION_FAILED', errors.map((e) => e.message).join('; '), errors);
   }
 }
 

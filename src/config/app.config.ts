@@ -17,6 +17,10 @@ export type DatabaseConfig =
       nativeBinding: string | null;
     };
 
+/** Defaults that the examples in /docs quote as well. */
+export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+
 export interface AppConfig {
   nodeEnv: 'development' | 'production' | 'test';
   port: number;
@@ -142,8 +146,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     port: reader.int('PORT', 8000, 0, 65_535),
     host: reader.string('HOST', '0.0.0.0'),
     logLevel: reader.oneOf('LOG_LEVEL', ['error', 'warn', 'log', 'debug'] as const, 'log'),
-    bodyLimitBytes: reader.int('BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
-    requestTimeoutMs: reader.int('REQUEST_TIMEOUT_MS', 5_000, 100, 600_000),
+    bodyLimitBytes: reader.int('BODY_LIMIT_BYTES', DEFAULT_BODY_LIMIT_BYTES, 1024, 10 * 1024 * 1024),
+    requestTimeoutMs: reader.int('REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS, 100, 600_000),
     metricsToken: reader.string('METRICS_TOKEN', '') || null,
     cache: {
       authTtlMs: reader.int('AUTH_CACHE_TTL_MS', 500, 0, 1_000),

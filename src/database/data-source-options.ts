@@ -17,7 +17,9 @@ import { Deposit1796152473046 } from './migrations/1796152473046-deposit';
 import { SaldoKoreksi1796152473047 } from './migrations/1796152473047-saldo-koreksi';
 import { AdminAudit1796152473048 } from './migrations/1796152473048-admin-audit';
 import { ProcessingCore1796152737363 } from './migrations/1796152737363-processing-core';
+import { EmailBinaryCollation1796152753645 } from './migrations/1796152753645-email-binary-collation';
 import { Supplier1796155565187 } from './migrations/1796155565187-supplier';
+import { ProdukKodeNocase1796156363772 } from './migrations/1796156363772-produk-kode-nocase';
 
 export const ENTITIES = [User, Mutasi, Produk, Transaksi, PpobSimEksekusi, Deposit, AdminAudit];
 // Listed as classes, not a glob, so the same list works from src/ (ts-jest) and dist/.
@@ -30,7 +32,9 @@ export const MIGRATIONS = [
   SaldoKoreksi1796152473047,
   AdminAudit1796152473048,
   ProcessingCore1796152737363,
+  EmailBinaryCollation1796152753645,
   Supplier1796155565187,
+  ProdukKodeNocase1796156363772,
 ];
 
 /** A query slower than this is logged (its SQL, never its parameters). */

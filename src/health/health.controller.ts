@@ -1,7 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/auth.decorators';
-import { DomainError } from '../common/domain-error';
+import { databaseNotReady, databaseUnavailable } from '../common/errors';
 import { errorBody } from '../common/http-error.filter';
 import type { FastifyReply } from 'fastify';
 import { DatabaseNodeService, NodeNotReadyReason } from './database-node.service';
@@ -21,7 +21,7 @@ class HealthDownDto {
   @ApiProperty({ example: 'DATABASE_UNAVAILABLE' })
   code!: string;
 
-  @ApiProperty({ example: 'Database tidak dapat dihubungi' })
+  @ApiProperty({ example: 'Database tidak dapat dihubungi, coba lagi nanti' })
   detail!: string;
 
   @ApiProperty({ example: 'error' })
@@ -38,6 +38,15 @@ class HealthDownDto {
   reason!: NodeNotReadyReason;
 }
 
+/**
+ * The usual error body (statusCode, code, detail) plus the same two fields as the 200, so a load
+ * balancer or a person reading it sees which part is down, and why.
+ */
+function downBody(reason: NodeNotReadyReason): HealthDownDto {
+  const error = reason === 'unreachable' ? databaseUnavailable() : databaseNotReady();
+  return { ...errorBody(error), status: 'error', db: 'down', reason };
+}
+
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
@@ -47,15 +56,20 @@ export class HealthController {
   @Get()
   @ApiOperation({ summary: 'Liveness and whether the database takes writes (no API key needed)' })
   @ApiOkResponse({ type: HealthResponseDto })
-  @ApiResponse({ status: 503, description: 'The database did not answer, or (Galera) the node is not ready for writes', type: HealthDownDto })
+  @ApiResponse({
+    status: 503,
+    description: 'The database did not answer, or (Galera) the node is not ready for writes: `DATABASE_UNAVAILABLE`',
+    type: HealthDownDto,
+    examples: {
+      unreachable: { summary: 'The database did not answer', value: downBody('unreachable') },
+      wsrep_not_primary: { summary: 'A Galera node outside the primary component', value: downBody('wsrep_not_primary') },
+    },
+  })
   async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthResponseDto | HealthDownDto> {
     const node = await this.node.check();
     if (node.ready) return { status: 'ok', db: 'up' };
-    // The usual error body (statusCode, code, detail) plus the same two fields as the 200, so
-    // a load balancer or a person reading it sees which part is down, and why.
-    const detail = node.reason === 'unreachable' ? 'Database tidak dapat dihubungi' : 'Database sedang tidak siap menerima transaksi';
-    const body = errorBody(new DomainError('DATABASE_UNAVAILABLE', detail));
+    const body = downBody(node.reason!);
     void reply.status(body.statusCode);
-    return { ...body, status: 'error', db: 'down', reason: node.reason! };
+    return body;
   }
 }

@@ -1,7 +1,8 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, Matches } from 'class-validator';
-import { ApiErrors, ApiKeyAuth } from '../common/api-docs.decorators';
+import { ApiKeyAuth, BODY_ERRORS } from '../common/api-docs.decorators';
+import { invalidField } from '../common/errors';
 import { DomainError } from '../common/domain-error';
 import { PlnCustomer, PpobProvider, PpobUnavailableError } from '../ppob/ppob.provider';
 
@@ -30,7 +31,6 @@ export class InquiryPlnResponseDto {
 }
 
 @ApiTags('transaksi')
-@ApiKeyAuth()
 @Controller()
 export class InquiryPlnController {
   constructor(private readonly provider: PpobProvider) {}
@@ -39,7 +39,12 @@ export class InquiryPlnController {
   @HttpCode(200)
   @ApiOperation({ summary: "The PLN customer's name and power class, to check before buying a token (charges nothing)" })
   @ApiOkResponse({ type: InquiryPlnResponseDto })
-  @ApiErrors(400, 404)
+  @ApiKeyAuth(
+    invalidField('nomor_tujuan', 'nomor_tujuan must be a PLN meter or customer number of 10-13 digits'),
+    ...BODY_ERRORS,
+    new DomainError('PELANGGAN_PLN_NOT_FOUND', 'Pelanggan PLN 530000000009 tidak ditemukan'),
+    new DomainError('SUPPLIER_UNAVAILABLE', 'Provider tidak dapat dihubungi; coba lagi sebentar lagi'),
+  )
   async inquiryPln(@Body() dto: InquiryPlnDto): Promise<PlnCustomer> {
     let customer: PlnCustomer | null;
     try {

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthenticatedRequest, IS_PUBLIC } from '../common/auth.decorators';
-import { DomainError } from '../common/domain-error';
+import { invalidApiKey, missingApiKey, userSuspended } from '../common/errors';
 import { looksLikeKey } from './api-key';
 import { UsersService } from './users.service';
 
@@ -19,11 +19,11 @@ export class ApiKeyGuard implements CanActivate {
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers['x-api-key'];
-    if (header === undefined) throw new DomainError('UNAUTHORIZED', 'Header x-api-key wajib diisi');
+    if (header === undefined) throw missingApiKey();
     // Malformed keys are refused without touching the database.
     const user = looksLikeKey(header) ? await this.users.findByApiKey(header) : null;
-    if (!user) throw new DomainError('UNAUTHORIZED', 'API key tidak valid');
-    if (!user.aktif) throw new DomainError('USER_SUSPENDED', 'Akun dinonaktifkan oleh operator; hubungi operator');
+    if (!user) throw invalidApiKey();
+    if (!user.aktif) throw userSuspended();
     request.authUser = user;
     return true;
   }

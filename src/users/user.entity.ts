@@ -9,7 +9,10 @@ export class User {
   @Column({ type: 'varchar', length: 100 })
   nama!: string;
 
-  /** Stored lower-cased, so the unique index compares emails without case. */
+  /**
+   * Stored trimmed, NFC-normalised and lower-cased (RegisterDto), under a unique index that
+   * compares bytes on every engine (utf8mb4_bin on MySQL): one rule, josé@ and jose@ apart.
+   */
   @Column({ type: 'varchar', length: 191 })
   email!: string;
 

@@ -18,6 +18,8 @@ import { KeysResponseDto, MutasiResponseDto, RegisterDto } from './users.dto';
 const KEY_CACHE_ENTRIES = 50_000;
 
 const KEYS_INFO = 'Simpan api_key dan private_key Anda: keduanya tidak akan ditampilkan lagi';
+/** Like the original service's answer to /generate-key, which says the keys were renewed. */
+const ROTATED_INFO = 'API key dan private key berhasil diperbarui; key lama tidak berlaku lagi. Simpan keduanya: tidak akan ditampilkan lagi';
 
 @Injectable()
 export class UsersService {
@@ -88,7 +90,7 @@ export class UsersService {
     if (result.affected !== 1) throw new DomainError('UNAUTHORIZED', 'API key tidak valid');
     // This instance refuses the old key at once; others within AUTH_CACHE_TTL_MS.
     this.keyCache.delete(user.keyHash);
-    return { api_key: apiKey, private_key: privateKey, info: KEYS_INFO };
+    return { api_key: apiKey, private_key: privateKey, info: ROTATED_INFO };
   }
 
   findByApiKey(apiKey: string): Promise<AuthUser | null> {

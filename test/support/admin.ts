@@ -14,7 +14,7 @@ export function adminEnv(env: Record<string, string> = {}): Record<string, strin
   return { ADMIN_API_KEYS: `${ADMIN_KEY},${ADMIN_KEY_2}`, DEPOSIT_BANKS, ALLOW_REGISTER_SALDO: 'true', ...env };
 }
 
-type Method = 'GET' | 'POST' | 'PATCH';
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /** A request to an /admin route with an operator key (pass key: null to send none). */
 export function admin(app: NestFastifyApplication, method: Method, url: string, payload?: unknown, key: string | null = ADMIN_KEY) {

@@ -235,6 +235,18 @@ export class AppProcess {
   }
 }
 
+/** Waits up to `timeoutMs` for a child process not spawned through AppProcess; null if it is still running. */
+export function waitForExitOf(child: ChildProcess, timeoutMs: number): Promise<ExitInfo | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolveExit) => {
+    const timer = setTimeout(() => resolveExit(null), timeoutMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolveExit({ code, signal });
+    });
+  });
+}
+
 function waitForExit(proc: AppProcess, timeoutMs: number): Promise<ExitInfo | null> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<null>((resolveTimeout) => {
