@@ -2,13 +2,14 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 
 export class ProdukQueryDto {
-  @ApiPropertyOptional({ example: 'pulsa', description: 'Only this category (case-insensitive)' })
+  // No example: Swagger UI's "Try it out" would fill it in and filter the list.
+  @ApiPropertyOptional({ description: 'Only this category (case-insensitive), e.g. pulsa' })
   @IsOptional()
   @MaxLength(50)
   @IsString()
   kategori?: string;
 
-  @ApiPropertyOptional({ example: 'TELKOMSEL', description: 'Only this brand (case-insensitive)' })
+  @ApiPropertyOptional({ description: 'Only this brand (case-insensitive), e.g. TELKOMSEL' })
   @IsOptional()
   @MaxLength(50)
   @IsString()
