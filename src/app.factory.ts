@@ -11,6 +11,7 @@ import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app.config';
 import { buildDataSourceOptions } from './database/data-source-options';
 import { initDataSource } from './database/database-startup';
+import { keepRawJsonBodies } from './supplier/raw-body';
 import { HttpDrain, installConnectionCloser, installHttpLifecycle, installRouteTable, requestIdFrom, SingleReplyFastifyAdapter } from './http/http-lifecycle';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
 import { MetricsService } from './metrics/metrics.service';
@@ -55,6 +56,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // Fastify's own JSON parser stays (with bodyLimit and prototype-poisoning checks); without a
   // text/plain parser any non-JSON body is answered 415 before it reaches a route.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  keepRawJsonBodies(fastify);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter({ allowedMethods: (path) => routes.allowedMethods(path), bodyLimitBytes: config.bodyLimitBytes }));
   setupSwagger(app);

@@ -98,7 +98,7 @@ describeEachEngine(
       const created = await admin(t.app, 'POST', '/admin/produk', { nama: 'Pulsa 25k', kode: 'PULSA25', kategori: 'pulsa', harga: 27_000, nominal: 25_000 });
       expect(created.statusCode).toBe(200);
       const produk = created.json();
-      expect(produk).toEqual({ id: expect.any(Number), nama: 'Pulsa 25k', kode: 'PULSA25', kategori: 'pulsa', harga: 27_000, nominal: 25_000, deskripsi: '', aktif: true, updated_at: expect.any(String) });
+      expect(produk).toEqual({ id: expect.any(Number), nama: 'Pulsa 25k', kode: 'PULSA25', kategori: 'pulsa', harga: 27_000, nominal: 25_000, deskripsi: '', aktif: true, harga_modal: null, harga_manual: false, brand: '', tersedia_supplier: true, updated_at: expect.any(String) });
       const user = await registerUser(t.app, { saldo: 100_000 });
       expect((await get(t.app, user.apiKey, '/produk')).json().map((p: { id: number }) => p.id)).toContain(produk.id);
       expect((await beli(t.app, user.apiKey, { produk_id: produk.id })).json()).toMatchObject({ harga: 27_000, saldo: 73_000 });

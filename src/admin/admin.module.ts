@@ -6,6 +6,7 @@ import { DepositModule } from '../deposit/deposit.module';
 import { LaporanService } from '../laporan/laporan.service';
 import { Produk } from '../produk/produk.entity';
 import { ProdukModule } from '../produk/produk.module';
+import { SupplierModule } from '../supplier/supplier.module';
 import { User } from '../users/user.entity';
 import { UsersModule } from '../users/users.module';
 import { AdminConsoleController } from './admin-console.controller';
@@ -16,7 +17,7 @@ import { AdminTransaksiService } from './admin-transaksi.service';
 import { AdminUsersService } from './admin-users.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User, Produk]), DatabaseModule, UsersModule, ProdukModule, DepositModule, AuditModule],
+  imports: [TypeOrmModule.forFeature([User, Produk]), DatabaseModule, UsersModule, ProdukModule, DepositModule, AuditModule, SupplierModule],
   controllers: [AdminController, AdminConsoleController],
   providers: [AdminKeyGuard, AdminEnabledGuard, AdminUsersService, AdminProdukService, AdminTransaksiService, LaporanService],
 })

@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { AppConfig, ConfigError, loadConfig } from './app.config';
 
@@ -251,6 +252,70 @@ describe('loadConfig', () => {
       expect(loadConfig({}, CWD).tzLaporan).toBe('Asia/Jakarta');
       expect(loadConfig({ TZ_LAPORAN: 'Asia/Makassar' }, CWD).tzLaporan).toBe('Asia/Makassar');
       expect(configErrorFor({ TZ_LAPORAN: 'Mars/Olympus' }).message).toContain('TZ_LAPORAN');
+    });
+  });
+
+  describe('the supplier (PPOB_PROVIDER)', () => {
+    const DIGIFLAZZ = { PPOB_PROVIDER: 'digiflazz', DIGIFLAZZ_USERNAME: 'buyer1', DIGIFLAZZ_API_KEY: 'secret-key-abc123' };
+
+    it('uses the simulated provider unless told otherwise', () => {
+      const config = loadConfig({}, CWD);
+      expect(config.ppobProvider).toBe('simulated');
+      expect(config.digiflazz).toBeNull();
+    });
+
+    it('reads the Digiflazz settings with their documented defaults', () => {
+      expect(loadConfig(DIGIFLAZZ, CWD).digiflazz).toEqual({
+        url: 'https://api.digiflazz.com/v1',
+        username: 'buyer1',
+        sign: expect.any(Function),
+        webhookSignature: null,
+        testing: false,
+        timeoutMs: 10_000,
+        syncIntervalMs: 600_000,
+        markup: { kind: 'fixed', value: 0 },
+        saldoIntervalMs: 300_000,
+        saldoWarnBelow: 0,
+      });
+    });
+
+    it('keeps the api key and webhook secret only inside closures: the configuration object never shows them', () => {
+      const config = loadConfig({ ...DIGIFLAZZ, DIGIFLAZZ_WEBHOOK_SECRET: 'hook-secret-xyz' }, CWD);
+      expect(JSON.stringify(config)).not.toContain('secret-key-abc123');
+      expect(JSON.stringify(config)).not.toContain('hook-secret-xyz');
+      expect(config.digiflazz!.webhookSignature!('{}')).toBe(`sha1=${createHmac('sha1', 'hook-secret-xyz').update('{}').digest('hex')}`);
+      expect(config.digiflazz!.sign('depo')).toBe(createHash('md5').update('buyer1secret-key-abc123depo').digest('hex'));
+    });
+
+    it('names each missing value at boot', () => {
+      const err = configErrorFor({ PPOB_PROVIDER: 'digiflazz' });
+      expect(err.problems).toEqual(expect.arrayContaining([expect.stringContaining('DIGIFLAZZ_USERNAME'), expect.stringContaining('DIGIFLAZZ_API_KEY')]));
+    });
+
+    it('never puts the api key in a boot error', () => {
+      const err = configErrorFor({ ...DIGIFLAZZ, DIGIFLAZZ_SYNC_INTERVAL_MS: '1000', DIGIFLAZZ_MARKUP: 'lots', DIGIFLAZZ_URL: 'ftp:x' });
+      expect(err.problems.length).toBeGreaterThanOrEqual(3);
+      expect(err.message).not.toContain('secret-key-abc123');
+    });
+
+    it('refuses a price-list interval under 5 minutes (the supplier answers rc 83)', () => {
+      expect(configErrorFor({ ...DIGIFLAZZ, DIGIFLAZZ_SYNC_INTERVAL_MS: '299999' }).message).toContain('DIGIFLAZZ_SYNC_INTERVAL_MS');
+      expect(loadConfig({ ...DIGIFLAZZ, DIGIFLAZZ_SYNC_INTERVAL_MS: '300000' }, CWD).digiflazz!.syncIntervalMs).toBe(300_000);
+    });
+
+    it('reads the markup as fixed rupiah or a percent', () => {
+      expect(loadConfig({ ...DIGIFLAZZ, DIGIFLAZZ_MARKUP: '500' }, CWD).digiflazz!.markup).toEqual({ kind: 'fixed', value: 500 });
+      expect(loadConfig({ ...DIGIFLAZZ, DIGIFLAZZ_MARKUP: '2.5%' }, CWD).digiflazz!.markup).toEqual({ kind: 'percent', value: 2.5 });
+      expect(configErrorFor({ ...DIGIFLAZZ, DIGIFLAZZ_MARKUP: '2.5' }).message).toContain('DIGIFLAZZ_MARKUP');
+    });
+
+    it('refuses register-time saldo with a real supplier: it would buy real products from the supplier deposit', () => {
+      expect(configErrorFor({ ...DIGIFLAZZ, ALLOW_REGISTER_SALDO: 'true' }).message).toContain('ALLOW_REGISTER_SALDO=true is only allowed with PPOB_PROVIDER=simulated');
+      expect(loadConfig({ ALLOW_REGISTER_SALDO: 'true' }, CWD).allowRegisterSaldo).toBe(true);
+    });
+
+    it('wants a supplier call to give up before the processor aborts it', () => {
+      expect(configErrorFor({ ...DIGIFLAZZ, PROCESSOR_LEASE_MS: '4000', DIGIFLAZZ_TIMEOUT_MS: '3500' }).message).toContain('DIGIFLAZZ_TIMEOUT_MS');
     });
   });
 });

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -72,6 +72,35 @@ export interface AppConfig {
   };
   /** IANA time zone of the business day the reports cover. */
   tzLaporan: string;
+  /** Who executes purchases: the built-in simulation, or a Digiflazz-compatible supplier. */
+  ppobProvider: 'simulated' | 'digiflazz';
+  /** Set exactly when ppobProvider is `digiflazz`. */
+  digiflazz: DigiflazzConfig | null;
+}
+
+export interface DigiflazzConfig {
+  url: string;
+  username: string;
+  /**
+   * md5(username + api key + suffix), the supplier's `sign`. The key lives only in this closure:
+   * the configuration object (injected everywhere) never holds it, so no log of it can show it.
+   */
+  sign: (suffix: string) => string;
+  /**
+   * With DIGIFLAZZ_WEBHOOK_SECRET: the X-Hub-Signature a callback body must carry
+   * (`sha1=<hex HMAC-SHA1(secret, raw body)>`). A closure, like `sign`, so the secret is not a value here.
+   */
+  webhookSignature: ((rawBody: string) => string) | null;
+  /** Sends `testing: true` (the supplier's sandbox). */
+  testing: boolean;
+  /** One HTTP call to the supplier gives up after this (the purchase then stays in progress). */
+  timeoutMs: number;
+  syncIntervalMs: number;
+  /** Selling price = harga_modal + markup: fixed rupiah, or percent (rounded up to a rupiah). */
+  markup: { kind: 'fixed' | 'percent'; value: number };
+  saldoIntervalMs: number;
+  /** A supplier deposit below this logs a warning at every check. */
+  saldoWarnBelow: number;
 }
 
 /** An operator key as the server keeps it: only its SHA-256, and a short id for the audit log. */
@@ -156,7 +185,18 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
       maxOpen: reader.int('DEPOSIT_MAX_OPEN', 3, 1, 100),
     },
     tzLaporan: parseTimeZone(reader.string('TZ_LAPORAN', 'Asia/Jakarta'), problems),
+    ppobProvider: reader.oneOf('PPOB_PROVIDER', ['simulated', 'digiflazz'] as const, 'simulated'),
+    digiflazz: null,
   };
+  if (config.ppobProvider === 'digiflazz') config.digiflazz = parseDigiflazz(reader, problems);
+  if (config.digiflazz && config.digiflazz.timeoutMs > (leaseMs * 3) / 4) {
+    // The processor aborts a call a quarter lease before the lease ends; a supplier call must give up first.
+    problems.push(`DIGIFLAZZ_TIMEOUT_MS (${config.digiflazz.timeoutMs}) must be at most three quarters of PROCESSOR_LEASE_MS (${leaseMs})`);
+  }
+  if (config.ppobProvider !== 'simulated' && config.allowRegisterSaldo) {
+    // Saldo handed out by /register would buy real products from the supplier's deposit.
+    problems.push('ALLOW_REGISTER_SALDO=true is only allowed with PPOB_PROVIDER=simulated');
+  }
 
   if (config.deposit.min > config.deposit.max) {
     problems.push(`DEPOSIT_MIN (${config.deposit.min}) must not be above DEPOSIT_MAX (${config.deposit.max})`);
@@ -170,6 +210,45 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
 }
 
 export const appConfig = registerAs('app', () => readEnvConfig());
+
+function parseDigiflazz(reader: EnvReader, problems: string[]): DigiflazzConfig {
+  const required = (name: string): string => {
+    const value = reader.string(name, '');
+    if (!value) problems.push(`${name} is required when PPOB_PROVIDER=digiflazz`);
+    return value;
+  };
+  const url = reader.string('DIGIFLAZZ_URL', 'https://api.digiflazz.com/v1').replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/\s]+/.test(url)) problems.push(`DIGIFLAZZ_URL must be an http(s) URL, got "${url}"`);
+  const username = required('DIGIFLAZZ_USERNAME');
+  const apiKey = required('DIGIFLAZZ_API_KEY');
+  return {
+    url,
+    username,
+    sign: (suffix) => createHash('md5').update(username + apiKey + suffix).digest('hex'),
+    webhookSignature: webhookSignature(reader.string('DIGIFLAZZ_WEBHOOK_SECRET', '')),
+    testing: reader.bool('DIGIFLAZZ_TESTING', false),
+    timeoutMs: reader.int('DIGIFLAZZ_TIMEOUT_MS', 10_000, 100, 120_000),
+    // The supplier answers rc 83 to a price list asked for more often than every 5 minutes.
+    syncIntervalMs: reader.int('DIGIFLAZZ_SYNC_INTERVAL_MS', 600_000, 300_000, 86_400_000),
+    markup: parseMarkup(reader.string('DIGIFLAZZ_MARKUP', '0'), problems),
+    saldoIntervalMs: reader.int('DIGIFLAZZ_SALDO_INTERVAL_MS', 300_000, 1_000, 86_400_000),
+    saldoWarnBelow: reader.int('DIGIFLAZZ_SALDO_WARN_BELOW', 0, 0, 1_000_000_000_000),
+  };
+}
+
+function webhookSignature(secret: string): DigiflazzConfig['webhookSignature'] {
+  if (!secret) return null;
+  return (rawBody) => `sha1=${createHmac('sha1', secret).update(rawBody).digest('hex')}`;
+}
+
+function parseMarkup(value: string, problems: string[]): DigiflazzConfig['markup'] {
+  const match = /^(\d{1,9})(\.\d{1,2})?(%?)$/.exec(value);
+  if (!match || (match[2] && !match[3])) {
+    problems.push(`DIGIFLAZZ_MARKUP must be whole rupiah (e.g. 500) or a percent (e.g. 2.5%), got "${value}"`);
+    return { kind: 'fixed', value: 0 };
+  }
+  return match[3] ? { kind: 'percent', value: Number(match[1] + (match[2] ?? '')) } : { kind: 'fixed', value: Number(match[1]) };
+}
 
 function defaultInstanceId(): string {
   return `${hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;

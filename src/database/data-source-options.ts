@@ -18,6 +18,7 @@ import { SaldoKoreksi1796152473047 } from './migrations/1796152473047-saldo-kore
 import { AdminAudit1796152473048 } from './migrations/1796152473048-admin-audit';
 import { ProcessingCore1796152737363 } from './migrations/1796152737363-processing-core';
 import { EmailBinaryCollation1796152753645 } from './migrations/1796152753645-email-binary-collation';
+import { Supplier1796155565187 } from './migrations/1796155565187-supplier';
 import { ProdukKodeNocase1796156363772 } from './migrations/1796156363772-produk-kode-nocase';
 
 export const ENTITIES = [User, Mutasi, Produk, Transaksi, PpobSimEksekusi, Deposit, AdminAudit];
@@ -32,6 +33,7 @@ export const MIGRATIONS = [
   AdminAudit1796152473048,
   ProcessingCore1796152737363,
   EmailBinaryCollation1796152753645,
+  Supplier1796155565187,
   ProdukKodeNocase1796156363772,
 ];
 

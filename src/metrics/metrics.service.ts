@@ -64,6 +64,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly upstreamSaldo = new Gauge({
+    name: 'ppob_upstream_saldo',
+    help: "The supplier deposit (rupiah) at the last /cek-saldo; alert when it runs low",
+    registers: [this.registry],
+  });
+
   readonly needsOperator = new Counter({
     name: 'ppob_transaksi_needs_operator_total',
     help: 'Transaksi this instance handed to an operator (perlu_operator): outcome unknown after every attempt, never refunded',

@@ -82,6 +82,9 @@ export class TransaksiResponseDto {
 
   @ApiProperty({ example: 'Sukses. SN: 01234567890100000017', nullable: true, type: String })
   hasil_eksekusi!: string | null;
+
+  @ApiProperty({ example: '0123456789012345', nullable: true, type: String, description: "The supplier's serial number / token; only on sukses" })
+  sn!: string | null;
 }
 
 export class RiwayatQueryDto extends PageQueryDto {

@@ -15,6 +15,6 @@ import { TransaksiService } from './transaksi.service';
   imports: [TypeOrmModule.forFeature([Transaksi]), DatabaseModule, PpobModule, ProdukModule, UsersModule],
   controllers: [TransaksiController],
   providers: [TransaksiService, TransaksiRepository, TransaksiQueueService, TransaksiProcessor],
-  exports: [TransaksiProcessor],
+  exports: [TransaksiProcessor, TransaksiRepository],
 })
 export class TransaksiModule {}

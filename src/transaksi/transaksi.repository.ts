@@ -5,6 +5,7 @@ import { AppClock } from '../common/app-clock';
 import { dbTime, execute } from '../database/raw-sql';
 import { sqlDateTime } from '../database/sql-time';
 import { Dialect, TransactionRunner } from '../database/transaction-runner';
+import type { UpstreamRecord } from '../ppob/ppob.provider';
 import { LedgerService } from '../users/ledger.service';
 import { Transaksi, TransaksiStatus } from './transaksi.entity';
 import { TRANSAKSI_COLUMNS, transaksiFromRow, TransaksiRow } from './transaksi.mapper';
@@ -27,7 +28,13 @@ export interface Settlement {
   hasil: string;
   /** Give the harga back in the same transaction (only for a definite failure). */
   refund: boolean;
+  /** The serial number of a delivered purchase. */
+  sn?: string | null;
+  /** The supplier's own rc and message, kept for the operator. */
+  upstream?: UpstreamRecord;
 }
+
+export type UpstreamSettlement = Omit<Settlement, 'row'>;
 
 export interface QueueCounts {
   pending: number;
@@ -201,8 +208,17 @@ export class TransaksiRepository {
       const params: unknown[] = [];
       for (const w of writes) params.push(w.row.id, w.status);
       for (const w of writes) params.push(w.row.id, w.hasil.slice(0, 500));
+      // The supplier's fields only when some result carries them (the simulated provider's do not).
+      const withUpstream = writes.some((w) => w.upstream || w.sn);
+      let upstreamSet = '';
+      if (withUpstream) {
+        upstreamSet = `sn = CASE id ${statusCase} END, upstream_rc = CASE id ${statusCase} END, upstream_pesan = CASE id ${statusCase} END,`;
+        for (const w of writes) params.push(w.row.id, w.sn ?? null);
+        for (const w of writes) params.push(w.row.id, w.upstream?.rc ?? null);
+        for (const w of writes) params.push(w.row.id, w.upstream?.pesan?.slice(0, 255) ?? null);
+      }
       await manager.query(
-        `UPDATE transaksi SET status = CASE id ${statusCase} END, hasil_eksekusi = CASE id ${statusCase} END,
+        `UPDATE transaksi SET status = CASE id ${statusCase} END, hasil_eksekusi = CASE id ${statusCase} END, ${upstreamSet}
            locked_by = NULL, locked_until = NULL, updated_at = ?
          WHERE id IN (${marks(writes)}) AND locked_by = ? AND status = 'proses'`,
         [...params, sqlDateTime(this.clock.now()), ...writes.map((w) => w.row.id), instanceId],
@@ -213,6 +229,40 @@ export class TransaksiRepository {
       }
       return new Set(writes.map((w) => w.row.id));
     }, 'READ COMMITTED');
+  }
+
+  /**
+   * A final status the supplier reported by itself (its callback), for a row any instance may
+   * hold, or none (perlu_operator). Fenced on `status = 'proses'` only: of the callback, a
+   * repeat, and the processor's own answer, exactly one write wins, and the others match no row
+   * (the processor's settle() is fenced on 'proses' too, and its heartbeat then sees the row gone).
+   * The refund, when there is one, is in the same transaction. Returns whether this call wrote it.
+   */
+  settleFromUpstream(id: number, s: UpstreamSettlement): Promise<boolean> {
+    return this.tx.run(async (manager) => {
+      const lock = this.tx.dialect === 'mysql' ? ' FOR UPDATE' : '';
+      const [row]: Array<{ user_id: number | string; harga: number | string }> = await manager.query(
+        `SELECT user_id, harga FROM transaksi WHERE id = ? AND status = 'proses'${lock}`,
+        [id],
+      );
+      if (!row) return false;
+      const { affected } = await execute(
+        manager,
+        `UPDATE transaksi SET status = ?, hasil_eksekusi = ?, sn = ?, upstream_rc = ?, upstream_pesan = ?, perlu_operator = 0,
+           locked_by = NULL, locked_until = NULL, updated_at = ? WHERE id = ? AND status = 'proses'`,
+        [s.status, s.hasil.slice(0, 500), s.sn ?? null, s.upstream?.rc ?? null, s.upstream?.pesan?.slice(0, 255) ?? null, sqlDateTime(this.clock.now()), id],
+      );
+      if (affected !== 1) return false;
+      if (s.refund) {
+        await this.ledger.apply(manager, { userId: Number(row.user_id), jumlah: Number(row.harga), jenis: 'refund', transaksiId: id, keterangan: `Refund transaksi ${id} (gagal)` });
+      }
+      return true;
+    }, 'READ COMMITTED');
+  }
+
+  async isInProgress(id: number): Promise<boolean> {
+    const rows: unknown[] = await this.transaksi.query("SELECT id FROM transaksi WHERE id = ? AND status = 'proses'", [id]);
+    return rows.length > 0;
   }
 
   /**

@@ -52,6 +52,17 @@ const APP_VARIABLES = [
   'DEPOSIT_TTL_HOURS',
   'DEPOSIT_MAX_OPEN',
   'TZ_LAPORAN',
+  'PPOB_PROVIDER',
+  'DIGIFLAZZ_URL',
+  'DIGIFLAZZ_USERNAME',
+  'DIGIFLAZZ_API_KEY',
+  'DIGIFLAZZ_WEBHOOK_SECRET',
+  'DIGIFLAZZ_TESTING',
+  'DIGIFLAZZ_TIMEOUT_MS',
+  'DIGIFLAZZ_SYNC_INTERVAL_MS',
+  'DIGIFLAZZ_MARKUP',
+  'DIGIFLAZZ_SALDO_INTERVAL_MS',
+  'DIGIFLAZZ_SALDO_WARN_BELOW',
 ];
 
 /** Keeps at most this much of each output stream (the tail) per process. */
@@ -351,9 +362,9 @@ export async function httpJson(
   baseUrl: string,
   method: 'GET' | 'POST',
   path: string,
-  options: { apiKey?: string; body?: unknown; timeoutMs?: number } = {},
+  options: { apiKey?: string; body?: unknown; timeoutMs?: number; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; json: any }> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...options.headers };
   if (options.apiKey) headers['x-api-key'] = options.apiKey;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(`${baseUrl}${path}`, {
