@@ -5,6 +5,7 @@ import type { DestinationStream } from 'pino';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { API_KEY_SCHEME } from './common/api-docs.decorators';
+import { APP_VERSION } from './common/app-version';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app.config';
@@ -65,7 +66,7 @@ function setupSwagger(app: NestFastifyApplication): void {
       'Pulsa, data and PLN token purchases for resellers. Register to get an API key, send it as `x-api-key`. ' +
         'POST /beli answers `pending` at once; poll GET /status/{id}. Every error has `statusCode`, `code` and `detail`.',
     )
-    .setVersion('0.1.0')
+    .setVersion(APP_VERSION)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key', description: '64 hex characters from /register' }, API_KEY_SCHEME)
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, document), { jsonDocumentUrl: 'docs-json' });

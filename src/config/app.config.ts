@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { registerAs } from '@nestjs/config';
 
 export type DatabaseConfig =
@@ -56,6 +56,23 @@ export interface AppConfig {
    * a spec give two instances clocks that disagree, as two machines' clocks do.
    */
   clockOffsetMs: number;
+  /**
+   * AES-256-GCM key for secrets the server must use later (callback secrets). null outside
+   * production when APP_ENCRYPTION_KEY is unset: SecretBox then keeps one in `dataDir`.
+   */
+  encryptionKey: Buffer | null;
+  /** Where generated development files live (the SQLite file's folder, or ./data). */
+  dataDir: string;
+  callbacks: {
+    enabled: boolean;
+    timeoutMs: number;
+    /** Delay before retry n (n = 1..length); after the last one the delivery is marked gagal. */
+    retryScheduleMs: number[];
+    allowPrivate: boolean;
+    concurrency: number;
+    intervalMs: number;
+    leaseMs: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -80,6 +97,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
   const database = parseDatabaseUrl(env.DATABASE_URL, cwd, problems, reader);
   const delay = parseDelay(env.PPOB_SIM_DELAY_MS, problems);
   const leaseMs = reader.int('PROCESSOR_LEASE_MS', 30_000, 1_000, 3_600_000);
+  const callbackTimeoutMs = reader.int('CALLBACK_TIMEOUT_MS', 15_000, 100, 120_000);
 
   const config: AppConfig = {
     nodeEnv,
@@ -116,6 +134,19 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
       ignoreAbort: reader.bool('PPOB_SIM_IGNORE_ABORT', false),
     },
     clockOffsetMs: reader.int('APP_CLOCK_OFFSET_MS', 0, -3_600_000, 3_600_000),
+    encryptionKey: parseEncryptionKey(env.APP_ENCRYPTION_KEY, nodeEnv, problems),
+    dataDir: database.type === 'sqlite' && database.path && database.path !== ':memory:' ? dirname(database.path) : join(cwd, 'data'),
+    callbacks: {
+      enabled: reader.bool('CALLBACK_ENABLED', true),
+      timeoutMs: callbackTimeoutMs,
+      retryScheduleMs: parseSchedule(env.CALLBACK_RETRY_SCHEDULE, problems),
+      // Development and tests deliver to receivers on this machine; production must not.
+      allowPrivate: reader.bool('CALLBACK_ALLOW_PRIVATE', false),
+      concurrency: reader.int('CALLBACK_CONCURRENCY', 200, 1, 5_000),
+      intervalMs: reader.int('CALLBACK_INTERVAL_MS', 1_000, 10, 600_000),
+      // Past the timeout, so a delivery still running is never claimed by another instance.
+      leaseMs: callbackTimeoutMs + 15_000,
+    },
   };
 
   if (config.processor.instanceId.length > 64) {
@@ -159,6 +190,31 @@ function parseDatabaseUrl(raw: string | undefined, cwd: string, problems: string
   }
   url.protocol = 'mysql:';
   return { type: 'mysql', url: url.toString(), poolSize, connectTimeoutMs };
+}
+
+function parseEncryptionKey(raw: string | undefined, nodeEnv: AppConfig['nodeEnv'], problems: string[]): Buffer | null {
+  const value = raw?.trim();
+  if (!value) {
+    if (nodeEnv === 'production') problems.push('APP_ENCRYPTION_KEY is required in production (32 random bytes, base64: openssl rand -base64 32)');
+    return null;
+  }
+  const key = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : Buffer.alloc(0);
+  // The value itself never goes into the message: it is a secret.
+  if (key.length !== 32) problems.push('APP_ENCRYPTION_KEY must be 32 bytes in base64 (44 characters: openssl rand -base64 32)');
+  return key.length === 32 ? key : null;
+}
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** "5s,5m,30m,2h" -> milliseconds. */
+function parseSchedule(raw: string | undefined, problems: string[]): number[] {
+  const value = raw?.trim() || '5s,5m,30m,2h,5h,10h,10h';
+  const steps = value.split(',').map((part) => /^(\d{1,6})(ms|s|m|h)$/.exec(part.trim()));
+  if (steps.length > 20 || steps.some((m) => m === null)) {
+    problems.push(`CALLBACK_RETRY_SCHEDULE must be up to 20 comma-separated durations like 5s,5m,2h, got "${value}"`);
+    return [5_000];
+  }
+  return steps.map((m) => Number(m![1]) * DURATION_UNITS_MS[m![2]]);
 }
 
 function parseNativeBinding(value: string, problems: string[]): string | null {

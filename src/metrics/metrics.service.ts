@@ -114,6 +114,19 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly callbackDeliveries = new Counter({
+    name: 'ppob_callback_attempts_total',
+    help: 'Callback delivery attempts by result: sukses (2xx), retry (failed, tried again later), gagal (410 or retries exhausted)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly callbackFailures = new Counter({
+    name: 'ppob_callback_dispatch_errors_total',
+    help: 'Claims or result writes of the callback dispatcher that failed (database unreachable or erroring)',
+    registers: [this.registry],
+  });
+
   private readonly databaseUp = this.gauge('ppob_database_up', '1 when the queue query of this scrape answered, 0 when the database did not');
   private readonly pending = this.gauge('ppob_transaksi_pending', 'Transaksi waiting to be claimed (whole database)');
   private readonly oldestPendingAge = this.gauge(

@@ -48,6 +48,10 @@ export class Transaksi {
   @Column({ name: 'perlu_operator', type: 'boolean', default: false })
   perluOperator!: boolean;
 
+  /** /beli's callback_url: overrides the reseller's endpoint for this purchase's event. */
+  @Column({ name: 'callback_url', type: 'varchar', length: 2048, nullable: true })
+  callbackUrl!: string | null;
+
   @Column({ type: 'datetime', precision: 3 })
   waktu!: Date;
 

@@ -19,7 +19,7 @@ export function toTransaksiResponse(row: Transaksi): TransaksiResponseDto {
 
 /** The columns transaksiFromRow() reads, for raw SELECTs (and RETURNING) of the hot paths. */
 export const TRANSAKSI_COLUMNS =
-  'id, user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, hasil_eksekusi, attempts, locked_by, locked_until, perlu_operator, waktu, updated_at';
+  'id, user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, hasil_eksekusi, attempts, locked_by, locked_until, perlu_operator, callback_url, waktu, updated_at';
 
 export interface TransaksiRow {
   id: number | string;
@@ -35,6 +35,7 @@ export interface TransaksiRow {
   locked_by: string | null;
   locked_until: Date | string | null;
   perlu_operator: number | string | boolean;
+  callback_url: string | null;
   waktu: Date | string;
   updated_at: Date | string;
 }
@@ -55,6 +56,7 @@ export function transaksiFromRow(row: TransaksiRow): Transaksi {
     lockedBy: row.locked_by,
     lockedUntil: dbTimeOrNull(row.locked_until),
     perluOperator: Number(row.perlu_operator) === 1 || row.perlu_operator === true,
+    callbackUrl: row.callback_url ?? null,
     waktu: dbTime(row.waktu),
     updatedAt: dbTime(row.updated_at),
   });

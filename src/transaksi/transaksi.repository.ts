@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, FindOptionsWhere, LessThan, Repository } from 'typeorm';
+import { CallbackOutbox } from '../callback/callback-outbox';
 import { AppClock } from '../common/app-clock';
 import { dbTime, execute } from '../database/raw-sql';
-import { sqlDateTime } from '../database/sql-time';
-import { Dialect, TransactionRunner } from '../database/transaction-runner';
+import { DIALECT_SQL, DialectSql, sqlDateTime } from '../database/sql-time';
+import { TransactionRunner } from '../database/transaction-runner';
 import { LedgerService } from '../users/ledger.service';
 import { Transaksi, TransaksiStatus } from './transaksi.entity';
 import { TRANSAKSI_COLUMNS, transaksiFromRow, TransaksiRow } from './transaksi.mapper';
@@ -17,6 +18,7 @@ export interface NewTransaksi {
   nomorTujuan: string;
   nominal: number;
   harga: number;
+  callbackUrl: string | null;
 }
 
 /** A final status to write for a row this instance holds. */
@@ -57,6 +59,7 @@ export class TransaksiRepository {
     private readonly tx: TransactionRunner,
     private readonly ledger: LedgerService,
     private readonly clock: AppClock,
+    private readonly outbox: CallbackOutbox,
   ) {
     this.sql = DIALECT_SQL[tx.dialect];
   }
@@ -66,9 +69,9 @@ export class TransaksiRepository {
     const now = sqlDateTime(this.clock.now());
     const { insertId } = await execute(
       manager,
-      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, attempts, waktu, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
-      [trx.userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, now, now],
+      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, callback_url, status, attempts, waktu, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
+      [trx.userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, trx.callbackUrl, now, now],
     );
     return insertId;
   }
@@ -197,6 +200,7 @@ export class TransaksiRepository {
       const held = new Set(await this.lockHeld(manager, instanceId, [...new Set(settlements.map((s) => s.row.id))]));
       const writes = firstPerRow(settlements).filter((s) => held.has(s.row.id));
       if (writes.length === 0) return new Set<number>();
+      const now = this.clock.now();
       const statusCase = writes.map(() => 'WHEN ? THEN ?').join(' ');
       const params: unknown[] = [];
       for (const w of writes) params.push(w.row.id, w.status);
@@ -205,12 +209,15 @@ export class TransaksiRepository {
         `UPDATE transaksi SET status = CASE id ${statusCase} END, hasil_eksekusi = CASE id ${statusCase} END,
            locked_by = NULL, locked_until = NULL, updated_at = ?
          WHERE id IN (${marks(writes)}) AND locked_by = ? AND status = 'proses'`,
-        [...params, sqlDateTime(this.clock.now()), ...writes.map((w) => w.row.id), instanceId],
+        [...params, sqlDateTime(now), ...writes.map((w) => w.row.id), instanceId],
       );
       const refunds = writes.filter((w) => w.refund).sort((a, b) => a.row.userId - b.row.userId || a.row.id - b.row.id);
       for (const { row } of refunds) {
         await this.ledger.apply(manager, { userId: row.userId, jumlah: row.harga, jenis: 'refund', transaksiId: row.id, keterangan: `Refund transaksi ${row.id} (gagal)` });
       }
+      // The callback events, in this same transaction (the outbox): a final status and its
+      // event commit together or not at all.
+      await this.outbox.recordFinal(manager, writes.map((w) => ({ row: w.row, status: w.status, hasil: w.hasil, updatedAt: now })));
       return new Set(writes.map((w) => w.row.id));
     }, 'READ COMMITTED');
   }
@@ -271,25 +278,6 @@ export class TransaksiRepository {
     return affected === ids.length;
   }
 }
-
-interface DialectSql {
-  /** The database's current UTC time, as a DATETIME(3) value comparable with stored ones. */
-  now: string;
-  /** now + the bound parameter `interval(ms)`. */
-  nowPlus: string;
-  interval(ms: number): number | string;
-}
-
-const DIALECT_SQL: Record<Dialect, DialectSql> = {
-  // UTC_TIMESTAMP, not NOW(): stored times are UTC whatever the session's time zone.
-  mysql: { now: 'UTC_TIMESTAMP(3)', nowPlus: 'UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND', interval: (ms) => Math.round(ms) * 1000 },
-  // The same text form sqlDateTime() stores ('2026-11-27 07:15:10.123'), so text comparison is time order.
-  sqlite: {
-    now: "strftime('%Y-%m-%d %H:%M:%f', 'now')",
-    nowPlus: "strftime('%Y-%m-%d %H:%M:%f', 'now', ?)",
-    interval: (ms) => `+${(Math.round(ms) / 1000).toFixed(3)} seconds`,
-  },
-};
 
 function marks(items: readonly unknown[]): string {
   return items.map(() => '?').join(', ');
