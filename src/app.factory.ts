@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LogController } from 'fastify';
+import { FastifyInstance, LogController } from 'fastify';
+import type { RawBodyRequest } from './common/auth.decorators';
 import type { DestinationStream } from 'pino';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
@@ -28,6 +29,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const dataSource = await initDataSource(buildDataSourceOptions(config.database, log));
   const adapter = new SingleReplyFastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
+    // request.ip: the socket's peer unless TRUST_PROXY names the proxies in front (ip_allowlist).
+    // A hop count as Fastify itself compiles it (its type declarations omit the number form).
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     // Fastify logs through the same pino instance, so request.log lines carry `reqId`.
     loggerInstance: log,
     // One access-log line per request comes from http-lifecycle.ts instead of Fastify's two.
@@ -53,10 +57,28 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // Fastify's own JSON parser stays (with bodyLimit and prototype-poisoning checks); without a
   // text/plain parser any non-JSON body is answered 415 before it reaches a route.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  keepRawJsonBody(fastify);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   setupSwagger(app);
   return app;
+}
+
+/**
+ * Fastify's own JSON parser (bodyLimit, prototype-poisoning checks), keeping the text as it came:
+ * x-signature signs the SHA-256 of the raw body, which a re-serialised object would not match.
+ */
+function keepRawJsonBody(fastify: FastifyInstance): void {
+  const parse = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    (request as RawBodyRequest).rawBody = body as string;
+    parse(request, body as string, done);
+  });
+}
+
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
 }
 
 function setupSwagger(app: NestFastifyApplication): void {

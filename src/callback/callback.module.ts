@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { SecretBox } from '../common/secret-box';
+import { SecretBoxModule } from '../common/secret-box.module';
 import { DatabaseModule } from '../database/database.module';
 import { UsersModule } from '../users/users.module';
 import { CallbackOutbox } from './callback-outbox';
@@ -9,9 +9,9 @@ import { CallbackRepository } from './callback.repository';
 import { CallbackService } from './callback.service';
 
 @Module({
-  imports: [DatabaseModule, UsersModule],
+  imports: [DatabaseModule, UsersModule, SecretBoxModule],
   controllers: [CallbackController],
-  providers: [CallbackRepository, CallbackOutbox, CallbackDispatcher, CallbackService, SecretBox],
+  providers: [CallbackRepository, CallbackOutbox, CallbackDispatcher, CallbackService],
   exports: [CallbackOutbox, CallbackService],
 })
 export class CallbackModule {}

@@ -8,9 +8,19 @@ export interface AuthUser {
   email: string;
   /** SHA-256 of the key this request authenticated with (never sent in a response). */
   keyHash: string;
+  /** Signed-request settings (PUT /keamanan) and the encrypted signing key; never sent. */
+  security: {
+    /** null for users whose private key predates signing (it was only hashed). */
+    privateKeyEnc: string | null;
+    wajibSignature: boolean;
+    ipAllowlist: string[];
+  };
 }
 
-export type AuthenticatedRequest = FastifyRequest & { authUser?: AuthUser };
+/** The JSON body as received (see keepRawJsonBody in app.factory.ts), for the body hash. */
+export type RawBodyRequest = FastifyRequest & { rawBody?: string };
+
+export type AuthenticatedRequest = RawBodyRequest & { authUser?: AuthUser };
 
 export const IS_PUBLIC = 'ppob:isPublic';
 

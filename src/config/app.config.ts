@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { registerAs } from '@nestjs/config';
@@ -61,6 +62,11 @@ export interface AppConfig {
    * production when APP_ENCRYPTION_KEY is unset: SecretBox then keeps one in `dataDir`.
    */
   encryptionKey: Buffer | null;
+  /**
+   * Fastify's trustProxy: false (the socket's address is the client), a hop count, or the
+   * addresses/CIDRs of the proxies whose X-Forwarded-For is believed.
+   */
+  trustProxy: false | number | string[];
   /** Where generated development files live (the SQLite file's folder, or ./data). */
   dataDir: string;
   callbacks: {
@@ -134,6 +140,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
       ignoreAbort: reader.bool('PPOB_SIM_IGNORE_ABORT', false),
     },
     clockOffsetMs: reader.int('APP_CLOCK_OFFSET_MS', 0, -3_600_000, 3_600_000),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY, problems),
     encryptionKey: parseEncryptionKey(env.APP_ENCRYPTION_KEY, nodeEnv, problems),
     dataDir: database.type === 'sqlite' && database.path && database.path !== ':memory:' ? dirname(database.path) : join(cwd, 'data'),
     callbacks: {
@@ -190,6 +197,25 @@ function parseDatabaseUrl(raw: string | undefined, cwd: string, problems: string
   }
   url.protocol = 'mysql:';
   return { type: 'mysql', url: url.toString(), poolSize, connectTimeoutMs };
+}
+
+function parseTrustProxy(raw: string | undefined, problems: string[]): false | number | string[] {
+  const value = raw?.trim();
+  if (!value || value === 'false') return false;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const entries = value.split(',').map((e) => e.trim());
+  const bad = entries.filter((e) => !isIpOrCidr(e));
+  if (bad.length > 0) problems.push(`TRUST_PROXY must be a hop count or a comma-separated list of proxy addresses/CIDRs, got "${bad[0]}"`);
+  return entries;
+}
+
+/** 203.0.113.7, 198.51.100.0/24, 2001:db8::/32 */
+export function isIpOrCidr(value: string): boolean {
+  const [address, bits, extra] = value.split('/');
+  const family = isIP(address);
+  if (!family || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 function parseEncryptionKey(raw: string | undefined, nodeEnv: AppConfig['nodeEnv'], problems: string[]): Buffer | null {
