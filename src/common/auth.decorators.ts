@@ -8,6 +8,8 @@ export interface AuthUser {
   email: string;
   /** SHA-256 of the key this request authenticated with (never sent in a response). */
   keyHash: string;
+  /** The operator's per-reseller override of RATE_LIMIT_PER_MINUTE (null: the default; 0: unlimited). */
+  rateLimitPerMinute: number | null;
   /** Signed-request settings (PUT /keamanan) and the encrypted signing key; never sent. */
   security: {
     /** null for users whose private key predates signing (it was only hashed). */

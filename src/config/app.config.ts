@@ -67,6 +67,18 @@ export interface AppConfig {
    * addresses/CIDRs of the proxies whose X-Forwarded-For is believed.
    */
   trustProxy: false | number | string[];
+  rateLimit: {
+    /** Per reseller (API key owner) on every authenticated route; 0 = off. */
+    perMinute: number;
+    /** Per client IP on POST /register; 0 = off. */
+    registerPerHour: number;
+    /** Per client IP, failed API-key lookups (brute-force guard); 0 = off. */
+    authFailuresPerMinute: number;
+    /** Counters in Redis (shared by instances) when set; else in this process's memory. */
+    redisUrl: string | null;
+    /** Prefix of every Redis key (tests use their own). */
+    redisPrefix: string;
+  };
   /** Where generated development files live (the SQLite file's folder, or ./data). */
   dataDir: string;
   callbacks: {
@@ -141,6 +153,13 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     },
     clockOffsetMs: reader.int('APP_CLOCK_OFFSET_MS', 0, -3_600_000, 3_600_000),
     trustProxy: parseTrustProxy(env.TRUST_PROXY, problems),
+    rateLimit: {
+      perMinute: reader.int('RATE_LIMIT_PER_MINUTE', 600, 0, 10_000_000),
+      registerPerHour: reader.int('RATE_LIMIT_REGISTER_PER_HOUR', 20, 0, 1_000_000),
+      authFailuresPerMinute: reader.int('RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', 30, 0, 1_000_000),
+      redisUrl: parseRedisUrl(env.REDIS_URL, problems),
+      redisPrefix: reader.string('RATE_LIMIT_REDIS_PREFIX', 'ppob:rl:'),
+    },
     encryptionKey: parseEncryptionKey(env.APP_ENCRYPTION_KEY, nodeEnv, problems),
     dataDir: database.type === 'sqlite' && database.path && database.path !== ':memory:' ? dirname(database.path) : join(cwd, 'data'),
     callbacks: {
@@ -197,6 +216,20 @@ function parseDatabaseUrl(raw: string | undefined, cwd: string, problems: string
   }
   url.protocol = 'mysql:';
   return { type: 'mysql', url: url.toString(), poolSize, connectTimeoutMs };
+}
+
+function parseRedisUrl(raw: string | undefined, problems: string[]): string | null {
+  const value = raw?.trim();
+  if (!value) return null;
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'redis:' || url.protocol === 'rediss:') return value;
+  } catch {
+    // reported below
+  }
+  // Not echoed: a Redis URL may carry a password.
+  problems.push('REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379');
+  return null;
 }
 
 function parseTrustProxy(raw: string | undefined, problems: string[]): false | number | string[] {

@@ -11,11 +11,12 @@ import { InitialSchema1795762800000 } from './migrations/1795762800000-initial-s
 import { SeedProduk1795762800001 } from './migrations/1795762800001-seed-produk';
 import { ProcessingCore1796152737363 } from './migrations/1796152737363-processing-core';
 import { Callbacks1796154618535 } from './migrations/1796154618535-callbacks';
+import { RateLimitOverride1796155589448 } from './migrations/1796155589448-rate-limit-override';
 import { SignedRequests1796155161705 } from './migrations/1796155161705-signed-requests';
 
 export const ENTITIES = [User, Mutasi, Produk, Transaksi, PpobSimEksekusi];
 // Listed as classes, not a glob, so the same list works from src/ (ts-jest) and dist/.
-export const MIGRATIONS = [InitialSchema1795762800000, SeedProduk1795762800001, ProcessingCore1796152737363, Callbacks1796154618535, SignedRequests1796155161705];
+export const MIGRATIONS = [InitialSchema1795762800000, SeedProduk1795762800001, ProcessingCore1796152737363, Callbacks1796154618535, SignedRequests1796155161705, RateLimitOverride1796155589448];
 
 /** A query slower than this is logged (its SQL, never its parameters). */
 const SLOW_QUERY_MS = 1_000;

@@ -114,6 +114,19 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly rateLimited = new Counter({
+    name: 'ppob_rate_limited_total',
+    help: 'Requests answered 429, by limiter (reseller, register, auth-failures)',
+    labelNames: ['limiter'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rateLimitStoreErrors = new Counter({
+    name: 'ppob_rate_limit_store_errors_total',
+    help: 'Rate-limit counter updates that failed (Redis unreachable); those requests were let through (fail open)',
+    registers: [this.registry],
+  });
+
   readonly callbackDeliveries = new Counter({
     name: 'ppob_callback_attempts_total',
     help: 'Callback delivery attempts by result: sukses (2xx), retry (failed, tried again later), gagal (410 or retries exhausted)',

@@ -1,7 +1,10 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { FastifyReply } from 'fastify';
 import { AuthenticatedRequest, IS_PUBLIC } from '../common/auth.decorators';
 import { DomainError } from '../common/domain-error';
+import { AuthFailureLimiter } from '../rate-limit/auth-failure.limiter';
+import { rateLimited } from '../rate-limit/rate-limit.guard';
 import { looksLikeKey } from './api-key';
 import { RequestSecurityService } from './request-security.service';
 import { UsersService } from './users.service';
@@ -16,6 +19,7 @@ export class ApiKeyGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly users: UsersService,
     private readonly security: RequestSecurityService,
+    private readonly authFailures: AuthFailureLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -25,11 +29,22 @@ export class ApiKeyGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers['x-api-key'];
     if (header === undefined) throw new DomainError('UNAUTHORIZED', 'Header x-api-key wajib diisi');
+    const blocked = this.authFailures.retryAfter(request.ip);
+    if (blocked > 0) throw this.refuse(context.switchToHttp().getResponse<FastifyReply>(), blocked);
     // Malformed keys are refused without touching the database.
     const user = looksLikeKey(header) ? await this.users.findByApiKey(header) : null;
-    if (!user) throw new DomainError('UNAUTHORIZED', 'API key tidak valid');
+    if (!user) {
+      const retryAfter = await this.authFailures.recordFailure(request.ip);
+      if (retryAfter > 0) throw this.refuse(context.switchToHttp().getResponse<FastifyReply>(), retryAfter);
+      throw new DomainError('UNAUTHORIZED', 'API key tidak valid');
+    }
     await this.security.check(request, user);
     request.authUser = user;
     return true;
+  }
+
+  private refuse(reply: FastifyReply, retryAfterS: number): DomainError {
+    reply.header('Retry-After', retryAfterS);
+    return rateLimited(retryAfterS);
   }
 }

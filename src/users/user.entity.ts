@@ -38,6 +38,10 @@ export class User {
   @Column({ name: 'ip_allowlist', type: 'varchar', length: 4000, nullable: true })
   ipAllowlist!: string | null;
 
+  /** Set by the operator; null = RATE_LIMIT_PER_MINUTE, 0 = not limited. */
+  @Column({ name: 'rate_limit_per_minute', type: 'int', nullable: true })
+  rateLimitPerMinute!: number | null;
+
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;
 

@@ -135,9 +135,11 @@ export class UsersService {
     return this.keyCache.getOrLoad(keyHash, async () => {
       const user = await this.users.findOne({
         where: { apiKeyHash: keyHash },
-        select: { id: true, nama: true, email: true, privateKeyEnc: true, wajibSignature: true, ipAllowlist: true },
+        select: { id: true, nama: true, email: true, privateKeyEnc: true, wajibSignature: true, ipAllowlist: true, rateLimitPerMinute: true },
       });
-      return user ? { id: user.id, nama: user.nama, email: user.email, keyHash, security: securityOf(user) } : null;
+      return user
+        ? { id: user.id, nama: user.nama, email: user.email, keyHash, rateLimitPerMinute: user.rateLimitPerMinute ?? null, security: securityOf(user) }
+        : null;
     });
   }
 

@@ -29,6 +29,10 @@ export function testEnv(db: TestDatabase, env: Record<string, string> = {}): Rec
     ALLOW_REGISTER_SALDO: 'true',
     // Fixed, so instances started on one test database open each other's secrets.
     APP_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    // Every spec sends from 127.0.0.1 and registers many users; rate-limit.e2e-spec turns them on.
+    RATE_LIMIT_PER_MINUTE: '0',
+    RATE_LIMIT_REGISTER_PER_HOUR: '0',
+    RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '0',
     // Receivers in the specs listen on 127.0.0.1.
     CALLBACK_ALLOW_PRIVATE: 'true',
     // Off, so a test that changes a row with SQL sees the change at once; cache.e2e-spec turns
