@@ -5,6 +5,7 @@ import type { RawBodyRequest } from './common/auth.decorators';
 import type { DestinationStream } from 'pino';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
+import { ADMIN_KEY_SCHEME, ADMIN_TAG } from './admin/admin-auth.decorators';
 import { API_KEY_SCHEME } from './common/api-docs.decorators';
 import { APP_VERSION } from './common/app-version';
 import { HttpErrorFilter } from './common/http-error.filter';
@@ -12,7 +13,7 @@ import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app.config';
 import { buildDataSourceOptions } from './database/data-source-options';
 import { initDataSource } from './database/database-startup';
-import { HttpDrain, installConnectionCloser, installHttpLifecycle, requestIdFrom, SingleReplyFastifyAdapter } from './http/http-lifecycle';
+import { HttpDrain, installConnectionCloser, installHttpLifecycle, installRouteTable, requestIdFrom, SingleReplyFastifyAdapter } from './http/http-lifecycle';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
 import { MetricsService } from './metrics/metrics.service';
 
@@ -51,6 +52,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     throw err;
   }
   const fastify = app.getHttpAdapter().getInstance();
+  // Without operator keys /admin does not exist to the outside, a wrong method included.
+  const routes = installRouteTable(fastify, config.admin.keys.length === 0 ? ['/admin'] : []);
   const drain = app.get(HttpDrain);
   installHttpLifecycle(fastify, { metrics: app.get(MetricsService), drain, requestTimeoutMs: config.requestTimeoutMs });
   installConnectionCloser(fastify, drain, config.requestTimeoutMs);
@@ -59,7 +62,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   keepRawJsonBody(fastify);
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new HttpErrorFilter());
+  app.useGlobalFilters(new HttpErrorFilter({ allowedMethods: (path) => routes.allowedMethods(path), bodyLimitBytes: config.bodyLimitBytes }));
   setupSwagger(app);
   return app;
 }
@@ -90,6 +93,8 @@ function setupSwagger(app: NestFastifyApplication): void {
     )
     .setVersion(APP_VERSION)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key', description: '64 hex characters from /register' }, API_KEY_SCHEME)
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-admin-key', description: 'An operator key from ADMIN_API_KEYS (the /admin routes only)' }, ADMIN_KEY_SCHEME)
+    .addTag(ADMIN_TAG, 'Operator API: deposits, products, resellers, transactions, reports. Needs x-admin-key; 404 while ADMIN_API_KEYS is unset.')
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, document), { jsonDocumentUrl: 'docs-json' });
 }

@@ -6,6 +6,8 @@ import type { DataSource, DataSourceOptions } from 'typeorm';
 import { appConfig, AppConfig } from './config/app.config';
 import { buildDataSourceOptions } from './database/data-source-options';
 import { initDataSource } from './database/database-startup';
+import { AdminModule } from './admin/admin.module';
+import { DepositModule } from './deposit/deposit.module';
 import { HealthModule } from './health/health.module';
 import { HttpDrain } from './http/http-lifecycle';
 import { MetricsModule } from './metrics/metrics.module';
@@ -46,6 +48,8 @@ export class AppModule {
         ProdukModule,
         PpobModule,
         TransaksiModule,
+        DepositModule,
+        AdminModule,
         HealthModule,
       ],
       providers: [HttpDrain],

@@ -33,11 +33,20 @@ describeEachEngine('GET /metrics', (t) => {
       'ppob_db_transaction_retries_total',
       'ppob_db_deadlocks_total',
       'ppob_database_up',
+      'ppob_database_node_ready',
       'process_resident_memory_bytes',
     ]) {
       expect(res.body).toContain(`# TYPE ${name} `);
     }
     expect(metricValue(res.body, 'ppob_database_up')).toBe(1);
+    expect(metricValue(res.body, 'ppob_database_node_ready')).toBe(1);
+  });
+
+  // A single server (or SQLite) is not a Galera node, even when MariaDB was built with wsrep.
+  it('exports no Galera series and no not-ready reason on a single server', async () => {
+    const body = await scrape(t.app);
+    expect(body).not.toMatch(/^ppob_database_wsrep_/m);
+    expect(body).not.toMatch(/^ppob_database_node_not_ready\{/m);
   });
 
   it('counts processed purchases by final status, their pickup and the claims, and times requests by route pattern', async () => {

@@ -1,47 +1,13 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { createConnection } from 'mysql2/promise';
-import { TransactionRunner } from '../src/database/transaction-runner';
 import { beli, get, register, registerUser, saldoOf } from './support/factories';
-import { TestApp, useTestApp } from './support/test-app';
+import { answeredWhileHeld } from './support/hold-writes';
+import { useTestApp } from './support/test-app';
 import { describeFor, ENGINES } from './support/test-db';
 
 /**
  * A request answered 503 by the deadline (REQUEST_TIMEOUT_MS) must have committed nothing
- * (issue 8, defect 4). The writes are held up from outside: on MySQL another connection locks
- * every users row (and, under REPEATABLE READ, the gap where a new one would go); on SQLite a
- * transaction holds the app's one connection.
+ * (issue 8, defect 4). The writes are held up from outside (support/hold-writes.ts).
  */
 const DEADLINE_MS = 1_000;
-const HOLD_MS = 2_500;
-
-async function holdUserWrites(t: TestApp): Promise<() => Promise<void>> {
-  if (t.db.engine === 'mysql') {
-    const connection = await createConnection({ uri: t.db.url });
-    await connection.query('START TRANSACTION');
-    await connection.query('SELECT id FROM users FOR UPDATE');
-    return async () => {
-      await connection.query('ROLLBACK');
-      await connection.end();
-    };
-  }
-  let release: (() => void) | undefined;
-  const held = t.app.get(TransactionRunner).run(() => new Promise<void>((resolve) => (release = resolve)));
-  while (!release) await sleep(5);
-  return async () => {
-    release!();
-    await held;
-  };
-}
-
-/** Holds the writes, sends the request, lets the writes go after HOLD_MS, and waits for any late work. */
-async function answeredWhileHeld<T>(t: TestApp, request: () => Promise<T>): Promise<T> {
-  const release = await holdUserWrites(t);
-  const released = sleep(HOLD_MS).then(release);
-  const res = await request();
-  await released;
-  await sleep(500);
-  return res;
-}
 
 describe.each(ENGINES)('request deadline on %s', (engine) => {
   describeFor(engine)(engine, () => {

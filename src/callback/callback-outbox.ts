@@ -29,6 +29,13 @@ export class CallbackOutbox {
     private readonly ledger: LedgerService,
   ) {}
 
+  /** `deposit.sukses` for a confirmed deposit, in the confirming transaction; only to the endpoint. */
+  async recordDeposit(manager: EntityManager, userId: number, data: Record<string, unknown>): Promise<void> {
+    const url = (await this.repository.endpointUrls(manager, [userId])).get(userId);
+    if (!url) return;
+    await this.repository.insertEvents(manager, [{ userId, transaksiId: null, type: 'deposit.sukses', url, data }]);
+  }
+
   async recordFinal(manager: EntityManager, finals: readonly FinalTransaksi[]): Promise<void> {
     if (finals.length === 0) return;
     const needEndpoint = [...new Set(finals.filter((f) => !f.row.callbackUrl).map((f) => f.row.userId))];

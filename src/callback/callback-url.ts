@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { DomainError } from '../common/domain-error';
+import { callbackUrlInvalid } from './callback-errors';
 
 export const CALLBACK_URL_MAX_LENGTH = 2048;
 
@@ -125,6 +125,4 @@ function ipv6Groups(address: string): number[] {
   return [...left, ...fill, ...right].map((part) => parseInt(part, 16));
 }
 
-function invalid(detail: string): DomainError {
-  return new DomainError('CALLBACK_URL_INVALID', detail);
-}
+const invalid = callbackUrlInvalid;

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuthUser } from '../common/auth.decorators';
-import { DomainError } from '../common/domain-error';
 import { SecretBox } from '../common/secret-box';
 import { appConfig, AppConfig } from '../config/app.config';
 import type { RequestDeadline } from '../http/request-deadline';
+import { callbackNotSet, callbackUrlInvalid, deliveryInProgress, deliveryNotFound } from './callback-errors';
 import { generateCallbackSecret } from './callback-signature';
 import { checkCallbackTarget, parseCallbackUrl } from './callback-url';
 import { CallbackDispatcher } from './callback.dispatcher';
@@ -55,7 +55,7 @@ export class CallbackService {
   async purchaseUrl(userId: number, rawUrl: string): Promise<string> {
     const url = await this.checkedUrl(rawUrl);
     if (!(await this.repository.findEndpoint(userId))) {
-      throw new DomainError('CALLBACK_URL_INVALID', 'callback_url needs a callback secret: set an endpoint with PUT /callback first');
+      throw callbackUrlInvalid('callback_url needs a callback secret: set an endpoint with PUT /callback first');
     }
     return url;
   }
@@ -84,8 +84,8 @@ export class CallbackService {
 
   async redeliver(userId: number, eventId: number, deadline?: RequestDeadline): Promise<void> {
     const result = await this.repository.redeliver(userId, eventId, deadline);
-    if (result === 'not-found') throw new DomainError('DELIVERY_NOT_FOUND', `Delivery ${eventId} tidak ditemukan`);
-    if (result === 'in-progress') throw new DomainError('DELIVERY_IN_PROGRESS', `Delivery ${eventId} sedang dikirim; coba lagi sebentar`);
+    if (result === 'not-found') throw deliveryNotFound(eventId);
+    if (result === 'in-progress') throw deliveryInProgress(eventId);
     this.dispatcher.wake();
   }
 
@@ -103,6 +103,4 @@ export class CallbackService {
   }
 }
 
-function notSet(): DomainError {
-  return new DomainError('CALLBACK_NOT_SET', 'Callback belum diatur: PUT /callback {"url": "https://..."}');
-}
+const notSet = callbackNotSet;

@@ -6,6 +6,8 @@ export interface AuthUser {
   id: number;
   nama: string;
   email: string;
+  /** False once an operator suspended the reseller: the guard answers 403. */
+  aktif: boolean;
   /** SHA-256 of the key this request authenticated with (never sent in a response). */
   keyHash: string;
   /** The operator's per-reseller override of RATE_LIMIT_PER_MINUTE (null: the default; 0: unlimited). */
@@ -26,7 +28,7 @@ export type AuthenticatedRequest = RawBodyRequest & { authUser?: AuthUser };
 
 export const IS_PUBLIC = 'ppob:isPublic';
 
-/** Marks a route that needs no x-api-key (register, health). */
+/** Marks a route that needs no x-api-key (register, health; /admin routes, which take x-admin-key instead). */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
 
 /** Injects the caller resolved from x-api-key. Only valid on routes behind the guard. */

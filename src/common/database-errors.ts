@@ -61,3 +61,21 @@ export function isConnectionError(err: unknown): boolean {
   const message = `${top.message ?? ''} ${e.message ?? ''}`;
   return /connect ETIMEDOUT|Connection lost|Pool is closed|Can't add new command when connection is in closed state|Too many connections/i.test(message);
 }
+
+/**
+ * Errors of a cluster node that is up but may not take this statement now: a Galera node without
+ * quorum or still joining (1047 "WSREP has not yet prepared node for application use"), a
+ * read-only node (1290, 1836: an InnoDB Cluster secondary, a node being switched over), a
+ * group-replication member outside the primary partition (3100), a COMMIT the node could not
+ * replicate because it just lost the primary component (1180 "Error while appending streaming
+ * replication fragment (provider status: Not connected to Primary Component)"; the transaction
+ * is rolled back), and statements or connections ended by a node shutting down (1317, 1927).
+ * The proxy moves new connections to a ready node, so the client's retry works: 503, never 500
+ * (issue 15). 503 means "not done, or not known to be done": /beli is repeated with its ref_id.
+ */
+const NODE_NOT_READY_ERRNOS = new Set([1047, 1180, 1290, 1317, 1836, 1927, 3100]);
+
+export function isNodeNotReady(err: unknown): boolean {
+  const e = driverError(err);
+  return e.errno !== undefined && NODE_NOT_READY_ERRNOS.has(e.errno);
+}

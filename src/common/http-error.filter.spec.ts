@@ -125,6 +125,25 @@ describe('HttpErrorFilter', () => {
       expect(sut.toBody(wrapped)).toMatchObject({ statusCode: 503, code: 'DATABASE_UNAVAILABLE' });
     });
 
+    // What a Galera node without quorum (or still joining) answers to every statement but SELECT 1's kin.
+    it('answers 503 DATABASE_UNAVAILABLE, not 500, when a cluster node is not ready (1047 WSREP has not yet prepared node)', () => {
+      const notReady = Object.assign(new Error('WSREP has not yet prepared node for application use'), {
+        driverError: Object.assign(new Error('WSREP has not yet prepared node for application use'), { code: 'ER_UNKNOWN_COM_ERROR', errno: 1047, sqlState: '08S01' }),
+      });
+      expect(sut.toBody(notReady)).toEqual({ statusCode: 503, code: 'DATABASE_UNAVAILABLE', detail: expect.any(String) });
+    });
+
+    it.each([
+      ['a read-only node (1290, e.g. an InnoDB Cluster secondary)', 'ER_OPTION_PREVENTS_STATEMENT', 1290],
+      ['read-only mode (1836)', 'ER_READ_ONLY_MODE', 1836],
+      ['a group-replication member outside the primary partition (3100)', 'ER_RUN_HOOK_ERROR', 3100],
+      ['a connection killed by a node shutting down (1927)', 'ER_CONNECTION_KILLED', 1927],
+      ['a COMMIT a Galera node could not replicate after losing the primary component (1180)', 'ER_ERROR_DURING_COMMIT', 1180],
+    ])('answers 503 for %s', (_label, code, errno) => {
+      const err = Object.assign(new Error(String(code)), { driverError: { code, errno } });
+      expect(sut.toBody(err)).toMatchObject({ statusCode: 503, code: 'DATABASE_UNAVAILABLE' });
+    });
+
     it('does not reveal the 503 cause to the client', () => {
       const refused = Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:3306'), { code: 'ECONNREFUSED' });
       expect(sut.toBody(refused).detail).not.toContain('10.1.2.3');

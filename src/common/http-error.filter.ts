@@ -1,7 +1,9 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isConnectionError } from './database-errors';
+import { isConnectionError, isNodeNotReady } from './database-errors';
 import { DomainError, ERROR_STATUS, ErrorCode, FieldError } from './domain-error';
+import { DEFAULT_BODY_LIMIT_BYTES } from '../config/app.config';
+import { databaseNotReady, databaseUnavailable, methodNotAllowed, payloadTooLarge, routeNotFound, unsupportedMediaType } from './errors';
 
 export interface ErrorBody {
   statusCode: number;
@@ -29,6 +31,12 @@ export function errorBody(error: DomainError): ErrorBody {
   return body;
 }
 
+export interface HttpErrorContext {
+  /** The methods some route serves at this path (empty when none does). */
+  allowedMethods(path: string): string[];
+  bodyLimitBytes: number;
+}
+
 /** Fastify's own errors (body parsing, limits) carry `statusCode` and an FST_ERR_* code. */
 interface FastifyErrorLike {
   statusCode?: number;
@@ -44,21 +52,41 @@ interface FastifyErrorLike {
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpError');
 
+  constructor(private readonly context: HttpErrorContext = { allowedMethods: () => [], bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES }) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
-    const body = this.toBody(exception);
+    const request = http.getRequest<FastifyRequest | undefined>();
+    const body = this.toBody(this.refine(exception, request, reply));
     if (body.statusCode >= 500 && body.statusCode !== 503) {
       // Message and stack only: a QueryFailedError also carries the query and its parameters
       // (which can include a key hash), and those never reach a log line.
       const err = exception instanceof Error ? { type: exception.name, message: exception.message, stack: exception.stack } : { message: String(exception) };
-      const log = http.getRequest<FastifyRequest>()?.log;
+      const log = request?.log;
       if (log) log.error({ context: 'HttpError', err }, 'unexpected error');
       else this.logger.error(err.stack ?? err.message);
     }
     // The request deadline may have answered already (see http-lifecycle.ts).
     if (reply.sent) return;
     void reply.status(body.statusCode).send(body);
+  }
+
+  /**
+   * Turns the framework's generic answers into ones that say what to do: a known path with the
+   * wrong method is 405 with `Allow` (Nest answers 404), and the body errors name the fix.
+   */
+  private refine(exception: unknown, request: FastifyRequest | undefined, reply: FastifyReply): unknown {
+    // Nest turns Fastify's body errors (FST_ERR_CTP_*) into plain HttpExceptions of their status.
+    if (exception instanceof HttpException && exception.getStatus() === 413) return payloadTooLarge(this.context.bodyLimitBytes);
+    if (exception instanceof HttpException && exception.getStatus() === 415) return unsupportedMediaType();
+    if (!request?.url || !(exception instanceof NotFoundException)) return exception;
+    const path = request.url.split('?')[0];
+    const allow = this.context.allowedMethods(path).filter((m) => m !== request.method);
+    if (allow.length === 0) return routeNotFound(request.method, path);
+    const allowHeader = allow.join(', ');
+    void reply.header('allow', allowHeader);
+    return methodNotAllowed(request.method, path, allowHeader);
   }
 
   toBody(exception: unknown): ErrorBody {
@@ -72,7 +100,10 @@ export class HttpErrorFilter implements ExceptionFilter {
       return { statusCode: status, code: CODE_FOR_STATUS[status] ?? `HTTP_${status}`, detail };
     }
     if (isConnectionError(exception)) {
-      return { statusCode: 503, code: 'DATABASE_UNAVAILABLE', detail: 'Database tidak dapat dihubungi, coba lagi nanti' };
+      return errorBody(databaseUnavailable());
+    }
+    if (isNodeNotReady(exception)) {
+      return errorBody(databaseNotReady());
     }
     const fastifyError = exception as FastifyErrorLike;
     if (

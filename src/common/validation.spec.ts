@@ -31,6 +31,32 @@ describe('createValidationPipe', () => {
     return error as DomainError;
   }
 
+  describe('a body that is not a JSON object', () => {
+    it.each([
+      ['an array', [{ produk_id: 1, nomor_tujuan: '087800000001' }]],
+      ['null', null],
+      ['a string', 'beli'],
+      ['a number', 1],
+      ['nothing', undefined],
+    ])('refuses %s with "must be a JSON object"', async (_name, value) => {
+      const error = await rejection(value, body(BeliDto));
+      expect(error.code).toBe('VALIDATION_FAILED');
+      expect(error.detail).toBe('the request body must be a JSON object ({...})');
+    });
+  });
+
+  describe('a missing required field', () => {
+    it('says it is required, not which type it should have', async () => {
+      const error = await rejection({ nomor_tujuan: '087800000001' }, body(BeliDto));
+      expect(error.errors).toEqual([{ field: 'produk_id', message: 'produk_id is required' }]);
+    });
+
+    it('still names the rule for a field that is present but wrong, null included', async () => {
+      const error = await rejection({ produk_id: null, nomor_tujuan: '087800000001' }, body(BeliDto));
+      expect(error.errors).toEqual([{ field: 'produk_id', message: expect.not.stringMatching(/required/) }]);
+    });
+  });
+
   describe('POST /beli body', () => {
     it('passes a valid body and returns a BeliDto', async () => {
       const result = await sut.transform({ produk_id: 1, nomor_tujuan: '087800000001', nominal: 10_000, ref_id: 'INV-2026.0001_a' }, body(BeliDto));

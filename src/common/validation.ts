@@ -1,11 +1,16 @@
 import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { Transform } from 'class-transformer';
 import { ValidateIf } from 'class-validator';
 import { DomainError, FieldError } from './domain-error';
+import { bodyNotObject } from './errors';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    // Optional fields skip validation when absent (OptionalField, IsOptional), so a rule that
+    // failed on an absent value means the field is required: say that, not its type rule.
+    const messages = error.value === undefined && error.constraints ? [`${field} is required`] : Object.values(error.constraints ?? {});
+    const own = messages.map((message) => ({ field, message }));
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }
@@ -40,6 +45,17 @@ class StrictValidationPipe extends ValidationPipe {
   protected transformPrimitive(value: unknown): unknown {
     return value;
   }
+
+  /**
+   * A body DTO wants a JSON object. An array would otherwise be validated as an object with
+   * keys 0, 1, ... ("property 0 should not exist"), and null or a string as an unknown value.
+   */
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && this.toValidate(metadata) && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      throw bodyNotObject();
+    }
+    return super.transform(value, metadata);
+  }
 }
 
 /** Path ids: a positive safe integer written in plain digits, or 400. */
@@ -60,3 +76,6 @@ export class ParseIdPipe implements PipeTransform<string, number> {
  * rejected) like any other wrong value, unlike class-validator's @IsOptional().
  */
 export const OptionalField = () => ValidateIf((_object: object, value: unknown) => value !== undefined);
+
+/** Surrounding whitespace of a text field is dropped before it is validated and stored. */
+export const Trim = () => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));

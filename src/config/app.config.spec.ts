@@ -220,6 +220,41 @@ describe('loadConfig', () => {
       expect(error.message).toContain(variable);
     }
   });
+
+  describe('operator side', () => {
+    it('turns /admin off without ADMIN_API_KEYS, and keeps only hashes of the keys it is given', () => {
+      expect(loadConfig({}, CWD).admin.keys).toEqual([]);
+      const key = 'k'.repeat(32);
+      const config = loadConfig({ ADMIN_API_KEYS: ` ${key} , ${'z'.repeat(40)}` }, CWD);
+      expect(config.admin.keys).toHaveLength(2);
+      expect(config.admin.keys[0].id).toMatch(/^[0-9a-f]{8}$/);
+      expect(JSON.stringify(config)).not.toContain(key);
+    });
+
+    it('refuses an operator key shorter than 32 characters, naming the variable', () => {
+      const error = configErrorFor({ ADMIN_API_KEYS: `${'k'.repeat(32)},short` });
+      expect(error.message).toContain('ADMIN_API_KEYS: key 2 is 5 characters');
+    });
+
+    it('reads DEPOSIT_BANKS as JSON and refuses malformed entries', () => {
+      const banks = [{ bank: 'BCA', rekening: '1234567890', atas_nama: 'PT Contoh' }];
+      expect(loadConfig({ DEPOSIT_BANKS: JSON.stringify(banks) }, CWD).deposit.banks).toEqual(banks);
+      expect(configErrorFor({ DEPOSIT_BANKS: 'BCA' }).message).toContain('DEPOSIT_BANKS must be a JSON array');
+      expect(configErrorFor({ DEPOSIT_BANKS: '[{"bank":"BCA"}]' }).message).toContain('DEPOSIT_BANKS entry 1');
+      expect(configErrorFor({ DEPOSIT_BANKS: JSON.stringify([...banks, ...banks]) }).message).toContain('twice');
+    });
+
+    it('defaults deposits to 10 000-100 000 000 rupiah, 24 h, 3 open, and refuses min above max', () => {
+      expect(loadConfig({}, CWD).deposit).toEqual({ banks: [], min: 10_000, max: 100_000_000, ttlHours: 24, maxOpen: 3 });
+      expect(configErrorFor({ DEPOSIT_MIN: '5000', DEPOSIT_MAX: '1000' }).message).toContain('DEPOSIT_MIN');
+    });
+
+    it('reports in Asia/Jakarta days unless TZ_LAPORAN names another zone', () => {
+      expect(loadConfig({}, CWD).tzLaporan).toBe('Asia/Jakarta');
+      expect(loadConfig({ TZ_LAPORAN: 'Asia/Makassar' }, CWD).tzLaporan).toBe('Asia/Makassar');
+      expect(configErrorFor({ TZ_LAPORAN: 'Mars/Olympus' }).message).toContain('TZ_LAPORAN');
+    });
+  });
 });
 
 describe('APP_ENCRYPTION_KEY', () => {

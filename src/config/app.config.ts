@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
@@ -17,6 +17,10 @@ export type DatabaseConfig =
        */
       nativeBinding: string | null;
     };
+
+/** Defaults that the examples in /docs quote as well. */
+export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 
 export interface AppConfig {
   nodeEnv: 'development' | 'production' | 'test';
@@ -91,7 +95,34 @@ export interface AppConfig {
     intervalMs: number;
     leaseMs: number;
   };
+  /** Operator side (/admin). No keys: the /admin routes answer 404. */
+  admin: { keys: AdminKey[] };
+  deposit: {
+    banks: DepositBank[];
+    min: number;
+    max: number;
+    ttlHours: number;
+    /** Open (pending, unexpired) tickets one reseller may hold at a time. */
+    maxOpen: number;
+  };
+  /** IANA time zone of the business day the reports cover. */
+  tzLaporan: string;
 }
+
+/** An operator key as the server keeps it: only its SHA-256, and a short id for the audit log. */
+export interface AdminKey {
+  id: string;
+  hash: Buffer;
+}
+
+export interface DepositBank {
+  bank: string;
+  rekening: string;
+  atas_nama: string;
+}
+
+/** Shortest operator key accepted: long enough that guessing one is out of the question. */
+export const MIN_ADMIN_KEY_LENGTH = 32;
 
 type Env = Record<string, string | undefined>;
 
@@ -122,8 +153,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     port: reader.int('PORT', 8000, 0, 65_535),
     host: reader.string('HOST', '0.0.0.0'),
     logLevel: reader.oneOf('LOG_LEVEL', ['error', 'warn', 'log', 'debug'] as const, 'log'),
-    bodyLimitBytes: reader.int('BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
-    requestTimeoutMs: reader.int('REQUEST_TIMEOUT_MS', 5_000, 100, 600_000),
+    bodyLimitBytes: reader.int('BODY_LIMIT_BYTES', DEFAULT_BODY_LIMIT_BYTES, 1024, 10 * 1024 * 1024),
+    requestTimeoutMs: reader.int('REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS, 100, 600_000),
     metricsToken: reader.string('METRICS_TOKEN', '') || null,
     cache: {
       authTtlMs: reader.int('AUTH_CACHE_TTL_MS', 500, 0, 1_000),
@@ -173,8 +204,20 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
       // Past the timeout, so a delivery still running is never claimed by another instance.
       leaseMs: callbackTimeoutMs + 15_000,
     },
+    admin: { keys: parseAdminKeys(env.ADMIN_API_KEYS, problems) },
+    deposit: {
+      banks: parseDepositBanks(env.DEPOSIT_BANKS, problems),
+      min: reader.int('DEPOSIT_MIN', 10_000, 1, 1_000_000_000_000),
+      max: reader.int('DEPOSIT_MAX', 100_000_000, 1, 1_000_000_000_000),
+      ttlHours: reader.int('DEPOSIT_TTL_HOURS', 24, 1, 720),
+      maxOpen: reader.int('DEPOSIT_MAX_OPEN', 3, 1, 100),
+    },
+    tzLaporan: parseTimeZone(reader.string('TZ_LAPORAN', 'Asia/Jakarta'), problems),
   };
 
+  if (config.deposit.min > config.deposit.max) {
+    problems.push(`DEPOSIT_MIN (${config.deposit.min}) must not be above DEPOSIT_MAX (${config.deposit.max})`);
+  }
   if (config.processor.instanceId.length > 64) {
     problems.push('PROCESSOR_INSTANCE_ID must be at most 64 characters');
   }
@@ -274,6 +317,68 @@ function parseSchedule(raw: string | undefined, problems: string[]): number[] {
     return [5_000];
   }
   return steps.map((m) => Number(m![1]) * DURATION_UNITS_MS[m![2]]);
+}
+
+/**
+ * Hashed here, so the raw keys never sit in the configuration object (which is injected
+ * everywhere). The audit id is a prefix of the hash: it names a key without revealing it.
+ */
+function parseAdminKeys(raw: string | undefined, problems: string[]): AdminKey[] {
+  const keys = (raw ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key !== '');
+  const result: AdminKey[] = [];
+  keys.forEach((key, i) => {
+    if (key.length < MIN_ADMIN_KEY_LENGTH) {
+      problems.push(`ADMIN_API_KEYS: key ${i + 1} is ${key.length} characters; each must be at least ${MIN_ADMIN_KEY_LENGTH}`);
+      return;
+    }
+    const hash = createHash('sha256').update(key).digest();
+    result.push({ id: hash.toString('hex').slice(0, 8), hash });
+  });
+  return result;
+}
+
+function parseDepositBanks(raw: string | undefined, problems: string[]): DepositBank[] {
+  const value = raw?.trim();
+  if (!value) return [];
+  const example = 'e.g. [{"bank":"BCA","rekening":"1234567890","atas_nama":"PT Contoh"}]';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    problems.push(`DEPOSIT_BANKS must be a JSON array, ${example}`);
+    return [];
+  }
+  const banks: DepositBank[] = [];
+  const isText = (v: unknown, max: number): v is string => typeof v === 'string' && v.trim() !== '' && v.length <= max;
+  if (!Array.isArray(parsed)) {
+    problems.push(`DEPOSIT_BANKS must be a JSON array, ${example}`);
+    return [];
+  }
+  for (const [i, entry] of parsed.entries()) {
+    const e = entry as Partial<Record<keyof DepositBank, unknown>> | null;
+    if (!e || !isText(e.bank, 20) || !/^[A-Za-z0-9 _-]+$/.test(e.bank) || !isText(e.rekening, 40) || !isText(e.atas_nama, 100)) {
+      problems.push(`DEPOSIT_BANKS entry ${i + 1} needs bank (letters/digits, at most 20), rekening (at most 40) and atas_nama (at most 100), ${example}`);
+      continue;
+    }
+    if (banks.some((b) => b.bank.toUpperCase() === (e.bank as string).toUpperCase())) {
+      problems.push(`DEPOSIT_BANKS names bank "${e.bank}" twice`);
+      continue;
+    }
+    banks.push({ bank: e.bank.trim(), rekening: e.rekening.trim(), atas_nama: e.atas_nama.trim() });
+  }
+  return banks;
+}
+
+function parseTimeZone(value: string, problems: string[]): string {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
+  } catch {
+    problems.push(`TZ_LAPORAN must be an IANA time zone such as Asia/Jakarta, got "${value}"`);
+    return 'Asia/Jakarta';
+  }
 }
 
 function parseNativeBinding(value: string, problems: string[]): string | null {

@@ -2,6 +2,8 @@ import type { Logger as Pino } from 'pino';
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/app.config';
 import { PpobSimEksekusi } from '../ppob/ppob-sim-eksekusi.entity';
+import { AdminAudit } from '../audit/audit.entity';
+import { Deposit } from '../deposit/deposit.entity';
 import { Produk } from '../produk/produk.entity';
 import { Transaksi } from '../transaksi/transaksi.entity';
 import { Mutasi } from '../users/mutasi.entity';
@@ -9,14 +11,33 @@ import { User } from '../users/user.entity';
 import { PinoTypeOrmLogger } from '../logging/typeorm-logger';
 import { InitialSchema1795762800000 } from './migrations/1795762800000-initial-schema';
 import { SeedProduk1795762800001 } from './migrations/1795762800001-seed-produk';
+import { UsersAktif1796152473044 } from './migrations/1796152473044-users-aktif';
+import { ProdukKodeKategori1796152473045 } from './migrations/1796152473045-produk-kode-kategori';
+import { Deposit1796152473046 } from './migrations/1796152473046-deposit';
+import { SaldoKoreksi1796152473047 } from './migrations/1796152473047-saldo-koreksi';
+import { AdminAudit1796152473048 } from './migrations/1796152473048-admin-audit';
 import { ProcessingCore1796152737363 } from './migrations/1796152737363-processing-core';
 import { Callbacks1796154618535 } from './migrations/1796154618535-callbacks';
 import { RateLimitOverride1796155589448 } from './migrations/1796155589448-rate-limit-override';
 import { SignedRequests1796155161705 } from './migrations/1796155161705-signed-requests';
+import { EmailBinaryCollation1796152753645 } from './migrations/1796152753645-email-binary-collation';
 
-export const ENTITIES = [User, Mutasi, Produk, Transaksi, PpobSimEksekusi];
+export const ENTITIES = [User, Mutasi, Produk, Transaksi, PpobSimEksekusi, Deposit, AdminAudit];
 // Listed as classes, not a glob, so the same list works from src/ (ts-jest) and dist/.
-export const MIGRATIONS = [InitialSchema1795762800000, SeedProduk1795762800001, ProcessingCore1796152737363, Callbacks1796154618535, SignedRequests1796155161705, RateLimitOverride1796155589448];
+export const MIGRATIONS = [
+  InitialSchema1795762800000,
+  SeedProduk1795762800001,
+  UsersAktif1796152473044,
+  ProdukKodeKategori1796152473045,
+  Deposit1796152473046,
+  SaldoKoreksi1796152473047,
+  AdminAudit1796152473048,
+  ProcessingCore1796152737363,
+  EmailBinaryCollation1796152753645,
+  Callbacks1796154618535,
+  SignedRequests1796155161705,
+  RateLimitOverride1796155589448,
+];
 
 /** A query slower than this is logged (its SQL, never its parameters). */
 const SLOW_QUERY_MS = 1_000;

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, DataSourceOptions } from 'typeorm';
+import { MigrationLockTimeout, withMigrationLock } from './migration-lock';
 
 /** A database problem at boot. main.ts prints its message as one line and exits 1. */
 export class DatabaseStartupError extends Error {
@@ -10,8 +11,6 @@ export class DatabaseStartupError extends Error {
   }
 }
 
-const MIGRATION_LOCK = 'ppob_api_migrations';
-
 /**
  * Connects, refuses servers without a working SKIP LOCKED, and runs pending migrations.
  * Used by the Nest app at boot and by the test helpers.
@@ -20,18 +19,36 @@ export async function initDataSource(options: DataSourceOptions): Promise<DataSo
   if (options.type === 'better-sqlite3' && options.database !== ':memory:') {
     mkdirSync(dirname(options.database), { recursive: true });
   }
+  if (options.type === 'mysql') {
+    // Checks and migrations on a short-lived pool of their own with two connections, one for the
+    // migrations and one for renewing the lock, whatever DATABASE_POOL_SIZE is: with the app's
+    // pool of one, the lock and the migrations waited for each other forever (issue 8).
+    const migrator = await connect({ ...options, poolSize: 2 });
+    try {
+      await assertSupportedServer(migrator);
+      await runMigrationsLocked(migrator);
+    } finally {
+      await migrator.destroy().catch(() => undefined);
+    }
+    return connect(options);
+  }
+  const dataSource = await connect(options);
+  try {
+    // SQLite serialises writers itself: no lock.
+    await dataSource.runMigrations({ transaction: 'each' });
+  } catch (err) {
+    await dataSource.destroy().catch(() => undefined);
+    throw err;
+  }
+  return dataSource;
+}
+
+async function connect(options: DataSourceOptions): Promise<DataSource> {
   const dataSource = new DataSource(options);
   try {
     await dataSource.initialize();
   } catch (err) {
     throw new DatabaseStartupError(`Cannot connect to the database (${describeTarget(options)}): ${(err as Error).message}`);
-  }
-  try {
-    if (options.type === 'mysql') await assertSupportedServer(dataSource);
-    await runMigrationsLocked(dataSource);
-  } catch (err) {
-    await dataSource.destroy().catch(() => undefined);
-    throw err;
   }
   return dataSource;
 }
@@ -75,26 +92,12 @@ async function assertSupportedServer(dataSource: DataSource): Promise<void> {
   if (problem) throw new DatabaseStartupError(problem);
 }
 
-/**
- * Several instances may boot at once against one MySQL database; a named lock makes them run
- * the migrations one after the other instead of racing to create the same tables.
- * (SQLite serialises writers itself.)
- */
+/** Several instances may boot at once against one database; see migration-lock.ts. */
 async function runMigrationsLocked(dataSource: DataSource): Promise<void> {
-  if (dataSource.options.type !== 'mysql') {
-    await dataSource.runMigrations({ transaction: 'each' });
-    return;
-  }
-  const lockRunner = dataSource.createQueryRunner();
   try {
-    const [row] = await lockRunner.query('SELECT GET_LOCK(?, 120) AS got', [MIGRATION_LOCK]);
-    if (Number(row?.got) !== 1) throw new DatabaseStartupError('Timed out waiting for another instance to finish migrations');
-    try {
-      await dataSource.runMigrations({ transaction: 'each' });
-    } finally {
-      await lockRunner.query('SELECT RELEASE_LOCK(?)', [MIGRATION_LOCK]);
-    }
-  } finally {
-    await lockRunner.release();
+    await withMigrationLock(dataSource, () => dataSource.runMigrations({ transaction: 'each' }));
+  } catch (err) {
+    if (err instanceof MigrationLockTimeout) throw new DatabaseStartupError(err.message);
+    throw err;
   }
 }

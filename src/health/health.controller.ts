@@ -1,15 +1,10 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { appConfig, AppConfig } from '../config/app.config';
 import { Public } from '../common/auth.decorators';
-import { DomainError } from '../common/domain-error';
+import { databaseNotReady, databaseUnavailable } from '../common/errors';
 import { errorBody } from '../common/http-error.filter';
 import type { FastifyReply } from 'fastify';
-import { withTimeout } from '../common/timeout';
-
-const PING_TIMEOUT_MS = 2_000;
+import { DatabaseNodeService, NodeNotReadyReason } from './database-node.service';
 
 class HealthResponseDto {
   @ApiProperty({ example: 'ok' })
@@ -26,7 +21,7 @@ class HealthDownDto {
   @ApiProperty({ example: 'DATABASE_UNAVAILABLE' })
   code!: string;
 
-  @ApiProperty({ example: 'Database tidak dapat dihubungi' })
+  @ApiProperty({ example: 'Database tidak dapat dihubungi, coba lagi nanti' })
   detail!: string;
 
   @ApiProperty({ example: 'error' })
@@ -34,36 +29,47 @@ class HealthDownDto {
 
   @ApiProperty({ example: 'down' })
   db!: 'down';
+
+  @ApiProperty({
+    example: 'wsrep_not_primary',
+    enum: ['unreachable', 'wsrep_not_primary', 'wsrep_not_ready', 'wsrep_not_synced'],
+    description: 'unreachable, or (on a Galera node) why the node does not take writes',
+  })
+  reason!: NodeNotReadyReason;
+}
+
+/**
+ * The usual error body (statusCode, code, detail) plus the same two fields as the 200, so a load
+ * balancer or a person reading it sees which part is down, and why.
+ */
+function downBody(reason: NodeNotReadyReason): HealthDownDto {
+  const error = reason === 'unreachable' ? databaseUnavailable() : databaseNotReady();
+  return { ...errorBody(error), status: 'error', db: 'down', reason };
 }
 
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  /** Inside the request deadline, so /health itself says "database down" rather than timing out. */
-  private readonly pingTimeoutMs: number;
-
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(appConfig.KEY) config: AppConfig,
-  ) {
-    this.pingTimeoutMs = Math.min(PING_TIMEOUT_MS, Math.floor(config.requestTimeoutMs / 2));
-  }
+  constructor(private readonly node: DatabaseNodeService) {}
 
   @Public()
   @Get()
-  @ApiOperation({ summary: 'Liveness and database reachability (no API key needed)' })
+  @ApiOperation({ summary: 'Liveness and whether the database takes writes (no API key needed)' })
   @ApiOkResponse({ type: HealthResponseDto })
-  @ApiResponse({ status: 503, description: 'The database did not answer', type: HealthDownDto })
+  @ApiResponse({
+    status: 503,
+    description: 'The database did not answer, or (Galera) the node is not ready for writes: `DATABASE_UNAVAILABLE`',
+    type: HealthDownDto,
+    examples: {
+      unreachable: { summary: 'The database did not answer', value: downBody('unreachable') },
+      wsrep_not_primary: { summary: 'A Galera node outside the primary component', value: downBody('wsrep_not_primary') },
+    },
+  })
   async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthResponseDto | HealthDownDto> {
-    try {
-      await withTimeout(this.dataSource.query('SELECT 1'), this.pingTimeoutMs, () => new Error('ping timed out'));
-    } catch {
-      // The usual error body (statusCode, code, detail) plus the same two fields as the 200, so
-      // a load balancer or a person reading it sees which part is down.
-      const body = errorBody(new DomainError('DATABASE_UNAVAILABLE', 'Database tidak dapat dihubungi'));
-      void reply.status(body.statusCode);
-      return { ...body, status: 'error', db: 'down' };
-    }
-    return { status: 'ok', db: 'up' };
+    const node = await this.node.check();
+    if (node.ready) return { status: 'ok', db: 'up' };
+    const body = downBody(node.reason!);
+    void reply.status(body.statusCode);
+    return body;
   }
 }

@@ -4,7 +4,7 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../common/domain-error';
+import { requestOutcomeUnknown, requestTimedOut, shuttingDown } from '../common/errors';
 import { errorBody } from '../common/http-error.filter';
 import type { MetricsService } from '../metrics/metrics.service';
 import { attachDeadline, RequestDeadline } from './request-deadline';
@@ -107,7 +107,7 @@ export function installHttpLifecycle(fastify: FastifyInstance, { metrics, drain,
     reply.raw.once('close', () => finished(request));
     void reply.header('x-request-id', request.id);
     if (drain.draining) {
-      const body = errorBody(new DomainError('SHUTTING_DOWN', 'Server sedang dimatikan; kirim ulang ke instance lain'));
+      const body = errorBody(shuttingDown());
       void reply.code(body.statusCode).header('connection', 'close').send(body);
       return;
     }
@@ -120,10 +120,7 @@ export function installHttpLifecycle(fastify: FastifyInstance, { metrics, drain,
     const answer503 = (outcomeUnknown: boolean) => {
       if (reply.sent) return;
       request.log.warn({ route: routeOf(request), timeoutMs: requestTimeoutMs, outcomeUnknown }, 'request deadline reached; answered 503');
-      const detail = outcomeUnknown
-        ? `Server tidak mendapat konfirmasi database dalam ${2 * requestTimeoutMs} ms; hasil permintaan tidak diketahui: periksa (GET /status, /saldo) atau ulangi /beli dengan ref_id yang sama`
-        : `Server tidak dapat menyelesaikan permintaan dalam ${requestTimeoutMs} ms (database lambat atau tidak dapat dihubungi); tidak ada yang disimpan, silakan coba lagi (/beli dengan ref_id yang sama)`;
-      const body = errorBody(new DomainError('REQUEST_TIMEOUT', detail));
+      const body = errorBody(outcomeUnknown ? requestOutcomeUnknown(requestTimeoutMs) : requestTimedOut(requestTimeoutMs));
       void reply.code(body.statusCode).send(body);
     };
     const timer = setTimeout(() => {
@@ -174,4 +171,39 @@ export function installConnectionCloser(fastify: FastifyInstance, drain: HttpDra
 /** The route pattern (`/status/:id`), so the metric's label set stays small; 'unmatched' for 404s. */
 function routeOf(request: FastifyRequest): string {
   return request.routeOptions.url ?? 'unmatched';
+}
+
+const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/**
+ * Every route's path pattern and methods, recorded as Fastify registers them, so that a known
+ * path asked with the wrong method can be told which methods it has (405 with `Allow`) instead
+ * of the 404 that Fastify's router answers for it.
+ */
+export class RouteTable {
+  private readonly routes: Array<{ pattern: RegExp; methods: string[] }> = [];
+
+  /** `hidden`: path prefixes whose routes must look absent (the operator side while it is off). */
+  constructor(private readonly hidden: string[] = []) {}
+
+  add(url: string, method: string | string[]): void {
+    if (this.hidden.some((prefix) => url === prefix || url.startsWith(`${prefix}/`))) return;
+    const source = url
+      .split('/')
+      .map((segment) => (segment === '*' ? '.*' : segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/');
+    this.routes.push({ pattern: new RegExp(`^${source}$`), methods: [method].flat().map((m) => m.toUpperCase()) });
+  }
+
+  allowedMethods(path: string): string[] {
+    const allowed = new Set(this.routes.filter((route) => route.pattern.test(path)).flatMap((route) => route.methods));
+    return [...allowed].sort((a, b) => METHOD_ORDER.indexOf(a) - METHOD_ORDER.indexOf(b));
+  }
+}
+
+/** Records the routes registered from now on (install it before Nest and Swagger add theirs). */
+export function installRouteTable(fastify: FastifyInstance, hidden: string[] = []): RouteTable {
+  const table = new RouteTable(hidden);
+  fastify.addHook('onRoute', (route) => table.add(route.url, route.method));
+  return table;
 }

@@ -48,8 +48,12 @@ export function createRootLogger(level: AppConfig['logLevel'], destination?: Des
   );
 }
 
-/** Nest's boot chatter (one line per module and route) is debug, not info. */
-const QUIET_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory']);
+/**
+ * Nest's boot chatter (one line per module and route) is debug, not info. So is its
+ * "Nest application successfully started", which comes before the port is bound: main.ts logs
+ * "PPOB API listening on ..." once it is.
+ */
+const QUIET_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
 
 /**
  * Nest's LoggerService on top of pino, so Nest's own messages (module init, route mapping,
@@ -101,4 +105,33 @@ export class PinoNestLogger implements LoggerService {
       this.pino[level]({ context, ...extra }, String(message));
     }
   }
+}
+
+/** The log destination main.ts gives the app: stdout, written asynchronously (pino's default). */
+export function createStdoutDestination(): pino.DestinationStream & ReturnType<typeof pino.destination> {
+  return pino.destination({ dest: 1, sync: false });
+}
+
+/**
+ * Writes what is still buffered and closes stdout, at most `boundMs`; call it right before
+ * process.exit. Without it, pino flushes synchronously in the 'exit' handler, and sonic-boom's
+ * synchronous flush retries a failed write forever: with stdout a closed pipe (`| head -1`) the
+ * process never exited and, stuck in that loop, ignored SIGTERM. Written asynchronously, the
+ * EPIPE reaches pino's own handler, which stops logging.
+ */
+export function closeLogDestination(destination: ReturnType<typeof pino.destination>, boundMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      // Still not written (the reader is not reading): give up on those lines rather than block.
+      destination.flushSync = () => undefined;
+      done();
+    }, boundMs);
+    destination.once('close', done);
+    destination.once('error', done);
+    destination.end();
+  });
 }

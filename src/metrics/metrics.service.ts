@@ -9,6 +9,13 @@ export interface QueueSnapshot {
   perluOperator: number;
 }
 
+/** The database node as /health sees it (src/health/database-node.service.ts). */
+export interface NodeSnapshot {
+  ready: boolean;
+  reason: string | null;
+  wsrep: { ready: boolean; primary: boolean; localState: number } | null;
+}
+
 export type RetryReason = 'deadlock' | 'lock_wait_timeout';
 
 /**
@@ -154,7 +161,21 @@ export class MetricsService {
     'ppob_transaksi_perlu_operator',
     'Transaksi the processor could not settle (outcome unknown after every attempt), waiting for an operator (whole database)',
   );
+  private readonly nodeReady = this.gauge(
+    'ppob_database_node_ready',
+    '1 when the database node behind the pool takes writes (as /health sees it), 0 when it is unreachable or not ready',
+  );
+  private readonly nodeNotReady = new Gauge({
+    name: 'ppob_database_node_not_ready',
+    help: 'Why the node is not ready: 1 for the current reason (unreachable, wsrep_not_primary, wsrep_not_ready, wsrep_not_synced), 0 for the others seen before',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  /** Galera only: made at the first scrape that sees a wsrep node, so a single server exports none. */
+  private readonly notReadyReasons = new Set<string>();
+  private wsrepGauges?: { ready: Gauge; primary: Gauge; localState: Gauge };
   private queueSampler?: () => Promise<QueueSnapshot>;
+  private nodeSampler?: () => Promise<NodeSnapshot>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -169,6 +190,11 @@ export class MetricsService {
     this.queueSampler = sampler;
   }
 
+  /** The health module provides the node check. */
+  setNodeSampler(sampler: () => Promise<NodeSnapshot>): void {
+    this.nodeSampler = sampler;
+  }
+
   /**
    * The Prometheus text. The queue gauges are read from the database first, once per scrape,
    * bounded by the sampler's own timeout; when it fails they are NaN and ppob_database_up is 0.
@@ -180,11 +206,27 @@ export class MetricsService {
     this.oldestPendingAge.set(sample?.oldestPendingAgeSeconds ?? Number.NaN);
     this.leaseExpired.set(sample?.leaseExpired ?? Number.NaN);
     this.perluOperator.set(sample?.perluOperator ?? Number.NaN);
+    if (this.nodeSampler) this.recordNode(await this.nodeSampler());
     return this.registry.metrics();
   }
 
   get contentType(): string {
     return this.registry.contentType;
+  }
+
+  private recordNode(node: NodeSnapshot): void {
+    this.nodeReady.set(node.ready ? 1 : 0);
+    if (node.reason) this.notReadyReasons.add(node.reason);
+    for (const reason of this.notReadyReasons) this.nodeNotReady.set({ reason }, reason === node.reason ? 1 : 0);
+    if (!node.wsrep) return;
+    this.wsrepGauges ??= {
+      ready: this.gauge('ppob_database_wsrep_ready', 'Galera: 1 when the node says wsrep_ready=ON'),
+      primary: this.gauge('ppob_database_wsrep_primary', "Galera: 1 when the node's component has quorum (wsrep_cluster_status=Primary)"),
+      localState: this.gauge('ppob_database_wsrep_local_state', 'Galera: wsrep_local_state (4 Synced takes writes; 1 Joining, 2 Donor, 3 Joined)'),
+    };
+    this.wsrepGauges.ready.set(node.wsrep.ready ? 1 : 0);
+    this.wsrepGauges.primary.set(node.wsrep.primary ? 1 : 0);
+    this.wsrepGauges.localState.set(node.wsrep.localState);
   }
 
   private async sample(): Promise<QueueSnapshot | null> {

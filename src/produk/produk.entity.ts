@@ -9,6 +9,13 @@ export class Produk {
   @Column({ type: 'varchar', length: 100 })
   nama!: string;
 
+  /** The operator's product code (unique when set). */
+  @Column({ type: 'varchar', length: 50, nullable: true })
+  kode!: string | null;
+
+  @Column({ type: 'varchar', length: 50, default: 'umum' })
+  kategori!: string;
+
   /** Price charged to the reseller, in rupiah. */
   @Column({ type: 'bigint', transformer: bigintNumber })
   harga!: number;

@@ -36,6 +36,11 @@ export class ProdukService {
     return (await this.catalogue()).byId.get(id) ?? null;
   }
 
+  /** Drops this instance's copy after an operator change, so it is seen here at once (elsewhere within the TTL). */
+  invalidate(): void {
+    this.cache.clear();
+  }
+
   private async catalogue(): Promise<Catalogue> {
     const catalogue = await this.cache.getOrLoad('active', async () => {
       const rows = await this.produk.find({ where: { aktif: true }, order: { id: 'ASC' } });

@@ -20,6 +20,10 @@ export async function runAttempt(
 ): Promise<AttemptReport> {
   const { row } = lease;
   const deadlineMs = Math.max(0, Math.floor(lease.leftMs() - policy.leaseMs / 4));
+  // Nothing left of the lease but the abort margin: this process stalled (or its claim was
+  // acknowledged late) and another instance may already hold the row and be calling. A call
+  // started now could only be aborted at once, and an HTTP request already sent may run anyway.
+  if (deadlineMs <= 0) return { kind: 'unknown', reason: 'lease nearly over before the call started; not called' };
   if (isInquiryAttempt(row.attempts, policy)) return inquire(provider, lease, deadlineMs);
 
   const call = provider

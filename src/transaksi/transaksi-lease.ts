@@ -83,6 +83,12 @@ export class LeaseKeeper {
   }
 
   private async renew(): Promise<void> {
+    // Past its end the lease may already be someone else's: ask the call to stop (best effort),
+    // whether the last renewal failed or has not come back at all (a stalled connection, no
+    // free connection in the pool: this instance waits while other instances claim the row).
+    for (const lease of this.held.values()) {
+      if (lease.leftMs() <= 0 && !lease.controller.signal.aborted) lease.controller.abort(new LeaseLostError(lease.row.id));
+    }
     if (this.renewing || this.held.size === 0) return;
     const due = [...this.held.values()].filter((lease) => !lease.lost && lease.leftMs() < this.leaseMs / 2);
     if (due.length === 0) return;
@@ -99,7 +105,6 @@ export class LeaseKeeper {
     } catch (err) {
       if (!this.failing) this.logger.error(`lease renewal failed (${(err as Error).message}); retrying every ${Math.floor(this.leaseMs / 4)} ms`);
       this.failing = true;
-      // Past its end the lease may already be someone else's: ask the call to stop (best effort).
       for (const lease of due) if (lease.leftMs() <= 0) lease.controller.abort(new LeaseLostError(lease.row.id));
     } finally {
       this.renewing = false;

@@ -1,15 +1,16 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, ApiKeyAuth } from '../common/api-docs.decorators';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiKeyAuth, BODY_ERRORS } from '../common/api-docs.decorators';
+import { DomainError } from '../common/domain-error';
+import { bodyNotObject, invalidField } from '../common/errors';
 import { AuthUser, CurrentUser } from '../common/auth.decorators';
-import { DEFAULT_PAGE_SIZE } from '../common/page-query.dto';
+import { MAX_PAGE_SIZE } from '../common/page-query.dto';
 import { ParseIdPipe } from '../common/validation';
 import { Deadline, RequestDeadline } from '../http/request-deadline';
 import { BeliDto, BeliResponseDto, RiwayatQueryDto, TransaksiResponseDto } from './transaksi.dto';
 import { TransaksiService } from './transaksi.service';
 
 @ApiTags('transaksi')
-@ApiKeyAuth()
 @Controller()
 export class TransaksiController {
   constructor(private readonly transaksi: TransaksiService) {}
@@ -22,7 +23,16 @@ export class TransaksiController {
       'Debits harga at once. Poll GET /status/{id} for sukses or gagal (gagal refunds). Sandbox numbers: 087800000001 always sukses, 087800000002 always gagal, 087800000003 upstream error until retries run out.',
   })
   @ApiOkResponse({ type: BeliResponseDto })
-  @ApiErrors(400, 402, 409, 413, 415, 422)
+  @ApiKeyAuth(
+    invalidField('nomor_tujuan', 'nomor_tujuan must be 6-20 digits'),
+    invalidField('produk_id', 'produk_id is required'),
+    bodyNotObject(),
+    new DomainError('INSUFFICIENT_SALDO', 'Saldo tidak cukup: harga Pulsa 10k Rp12000'),
+    new DomainError('REF_ID_CONFLICT', 'ref_id INV-2026-0001 sudah dipakai untuk transaksi lain (id 17)'),
+    ...BODY_ERRORS,
+    new DomainError('PRODUK_NOT_FOUND', 'Produk 99 tidak ditemukan atau tidak aktif'),
+    new DomainError('NOMINAL_MISMATCH', 'Nominal 20000 tidak sesuai dengan produk Pulsa 10k (10000)'),
+  )
   beli(@CurrentUser() user: AuthUser, @Body() dto: BeliDto, @Deadline() deadline?: RequestDeadline): Promise<BeliResponseDto> {
     return this.transaksi.beli(user, dto, deadline);
   }
@@ -31,16 +41,20 @@ export class TransaksiController {
   @ApiOperation({ summary: 'One of your transaksi' })
   @ApiParam({ name: 'trx_id', type: Number, example: 17 })
   @ApiOkResponse({ type: TransaksiResponseDto })
-  @ApiErrors(400, 404)
+  @ApiKeyAuth(invalidField('trx_id', 'trx_id must be a positive integer'), new DomainError('TRANSAKSI_NOT_FOUND', 'Transaksi 999999 tidak ditemukan'))
   status(@CurrentUser() user: AuthUser, @Param('trx_id', ParseIdPipe) trxId: number): Promise<TransaksiResponseDto> {
     return this.transaksi.getForUser(user.id, trxId);
   }
 
   @Get('riwayat')
-  @ApiOperation({ summary: 'Your transaksi, newest first, at most 100 per page' })
+  @ApiOperation({ summary: 'Your transaksi, newest first: `limit` per page (1-100, default 100)' })
+  // The page DTO documents GET /mutasi's default (20); /riwayat keeps the original's 100.
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: MAX_PAGE_SIZE, example: MAX_PAGE_SIZE } })
   @ApiOkResponse({ type: [TransaksiResponseDto] })
-  @ApiErrors(400)
+  @ApiKeyAuth(invalidField('limit', 'limit must not be greater than 100'), invalidField('status', 'status must be one of the following values: pending, proses, sukses, gagal'))
   riwayat(@CurrentUser() user: AuthUser, @Query() query: RiwayatQueryDto): Promise<TransaksiResponseDto[]> {
-    return this.transaksi.listForUser(user.id, query.limit ?? DEFAULT_PAGE_SIZE, query.before_id, query.status);
+    // Without a limit, the original service's answer: up to 100 (GET /mutasi, which it did not
+    // have, pages by 20).
+    return this.transaksi.listForUser(user.id, query.limit ?? MAX_PAGE_SIZE, query.before_id, query.status);
   }
 }

@@ -2,7 +2,8 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
 import { AuthenticatedRequest, IS_PUBLIC } from '../common/auth.decorators';
-import { DomainError } from '../common/domain-error';
+import type { DomainError } from '../common/domain-error';
+import { invalidApiKey, missingApiKey, userSuspended } from '../common/errors';
 import { AuthFailureLimiter } from '../rate-limit/auth-failure.limiter';
 import { rateLimited } from '../rate-limit/rate-limit.guard';
 import { looksLikeKey } from './api-key';
@@ -28,7 +29,7 @@ export class ApiKeyGuard implements CanActivate {
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers['x-api-key'];
-    if (header === undefined) throw new DomainError('UNAUTHORIZED', 'Header x-api-key wajib diisi');
+    if (header === undefined) throw missingApiKey();
     const blocked = this.authFailures.retryAfter(request.ip);
     if (blocked > 0) throw this.refuse(context.switchToHttp().getResponse<FastifyReply>(), blocked);
     // Malformed keys are refused without touching the database.
@@ -36,8 +37,9 @@ export class ApiKeyGuard implements CanActivate {
     if (!user) {
       const retryAfter = await this.authFailures.recordFailure(request.ip);
       if (retryAfter > 0) throw this.refuse(context.switchToHttp().getResponse<FastifyReply>(), retryAfter);
-      throw new DomainError('UNAUTHORIZED', 'API key tidak valid');
+      throw invalidApiKey();
     }
+    if (!user.aktif) throw userSuspended();
     await this.security.check(request, user);
     request.authUser = user;
     return true;

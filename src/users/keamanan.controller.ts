@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Put, Req } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, ApiKeyAuth } from '../common/api-docs.decorators';
+import { ApiErrors, ApiKeyAuth, BODY_ERRORS } from '../common/api-docs.decorators';
+import { invalidField } from '../common/errors';
 import { AuthenticatedRequest, AuthUser, CurrentUser } from '../common/auth.decorators';
 import { Deadline, RequestDeadline } from '../http/request-deadline';
 import { KeamananDto, KeamananResponseDto } from './keamanan.dto';
@@ -22,7 +23,7 @@ export class KeamananController {
   @Put()
   @ApiOperation({ summary: 'Require signed requests and/or limit the addresses that may use your key' })
   @ApiOkResponse({ type: KeamananResponseDto })
-  @ApiErrors(400)
+  @ApiErrors(invalidField('ip_allowlist', 'must include the address of this request'), ...BODY_ERRORS)
   put(@CurrentUser() user: AuthUser, @Body() dto: KeamananDto, @Req() request: AuthenticatedRequest, @Deadline() deadline?: RequestDeadline): Promise<KeamananResponseDto> {
     return this.users.updateSecurity(user, dto, request.ip, deadline);
   }

@@ -1,7 +1,8 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { bigintNumber } from '../database/column-transformers';
 
-export type JenisMutasi = 'saldo_awal' | 'debit' | 'refund';
+/** `deposit`: a confirmed deposit ticket; `koreksi`: an operator's adjustment (either sign). */
+export type JenisMutasi = 'saldo_awal' | 'debit' | 'refund' | 'deposit' | 'koreksi';
 
 /** One row per balance change: the ledger. `saldo_akhir` is the balance right after the change. */
 @Entity('mutasi')

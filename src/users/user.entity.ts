@@ -9,7 +9,10 @@ export class User {
   @Column({ type: 'varchar', length: 100 })
   nama!: string;
 
-  /** Stored lower-cased, so the unique index compares emails without case. */
+  /**
+   * Stored trimmed, NFC-normalised and lower-cased (RegisterDto), under a unique index that
+   * compares bytes on every engine (utf8mb4_bin on MySQL): one rule, josé@ and jose@ apart.
+   */
   @Column({ type: 'varchar', length: 191 })
   email!: string;
 
@@ -41,6 +44,9 @@ export class User {
   /** Set by the operator; null = RATE_LIMIT_PER_MINUTE, 0 = not limited. */
   @Column({ name: 'rate_limit_per_minute', type: 'int', nullable: true })
   rateLimitPerMinute!: number | null;
+  /** False: suspended by an operator; its key is refused with 403 (pending purchases still finish). */
+  @Column({ type: 'boolean', default: true })
+  aktif!: boolean;
 
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;

@@ -1,11 +1,13 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, ApiKeyAuth } from '../common/api-docs.decorators';
+import { ApiErrors, ApiKeyAuth, BODY_ERRORS, UNAVAILABLE_ERRORS } from '../common/api-docs.decorators';
+import { DomainError } from '../common/domain-error';
+import { bodyNotObject, invalidField } from '../common/errors';
 import { DEFAULT_PAGE_SIZE } from '../common/page-query.dto';
 import { AuthUser, CurrentUser, Public } from '../common/auth.decorators';
 import { Deadline, RequestDeadline } from '../http/request-deadline';
 import { RegisterRateLimit } from '../rate-limit/rate-limit.guard';
-import { KeysResponseDto, MutasiQueryDto, MutasiResponseDto, RegisterDto, SaldoResponseDto } from './users.dto';
+import { HP_MESSAGE, KeysResponseDto, MutasiQueryDto, MutasiResponseDto, RegisterDto, SaldoResponseDto } from './users.dto';
 import { UsersService } from './users.service';
 
 @ApiTags('users')
@@ -19,7 +21,15 @@ export class UsersController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Register a reseller; returns the API key and private key once' })
   @ApiOkResponse({ type: KeysResponseDto })
-  @ApiErrors(400, 409, 413, 415, 503)
+  @ApiErrors(
+    invalidField('nama', 'nama is required'),
+    invalidField('hp', HP_MESSAGE),
+    bodyNotObject(),
+    new DomainError('SALDO_NOT_ALLOWED', 'Saldo awal tidak diizinkan di server ini; isi saldo lewat deposit'),
+    new DomainError('EMAIL_TAKEN', 'User/email sudah terdaftar'),
+    ...BODY_ERRORS,
+    ...UNAVAILABLE_ERRORS,
+  )
   register(@Body() dto: RegisterDto, @Deadline() deadline?: RequestDeadline): Promise<KeysResponseDto> {
     return this.users.register(dto, deadline);
   }
@@ -42,10 +52,9 @@ export class UsersController {
   }
 
   @Get('mutasi')
-  @ApiKeyAuth()
+  @ApiKeyAuth(invalidField('before_id', 'before_id must be a positive integer'), invalidField('limit', 'limit must not be greater than 100'))
   @ApiOperation({ summary: 'Balance ledger, newest first' })
   @ApiOkResponse({ type: [MutasiResponseDto] })
-  @ApiErrors(400)
   mutasi(@CurrentUser() user: AuthUser, @Query() query: MutasiQueryDto): Promise<MutasiResponseDto[]> {
     return this.users.listMutasi(user.id, query.limit ?? DEFAULT_PAGE_SIZE, query.before_id);
   }

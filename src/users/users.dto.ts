@@ -6,6 +6,16 @@ import { IsEmail, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } fr
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
+/** 20 characters at most, the width of users.hp. */
+const HP_PATTERN = /^(?:\+[0-9]{6,19}|[0-9]{6,20})$/;
+export const HP_MESSAGE = 'hp must be 6-20 digits, or + and 6-19 digits (20 characters at most)';
+
+/**
+ * The one email rule, the same on every engine: trimmed, Unicode NFC (a decomposed "é" is the
+ * precomposed one) and lower-cased. Accents count: josé@ and jose@ are two addresses.
+ */
+const normaliseEmail = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().normalize('NFC').toLowerCase() : value);
+
 export class RegisterDto {
   @ApiProperty({ example: 'Toko Pulsa Maju', maxLength: 100 })
   @Transform(trim)
@@ -14,16 +24,28 @@ export class RegisterDto {
   @IsString()
   nama!: string;
 
-  @ApiProperty({ example: 'maju@example.com', maxLength: 191, description: 'Unique, compared without case' })
-  @Transform(trim)
+  @ApiProperty({
+    example: 'maju@example.com',
+    maxLength: 191,
+    description: 'Unique. Compared after lower-casing and Unicode NFC normalisation; accents count (josé@ and jose@ are two accounts).',
+  })
+  @Transform(normaliseEmail)
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(191)
   @IsString()
   email!: string;
 
-  @ApiPropertyOptional({ example: '081234567890', description: 'Phone number, 6-20 digits, optional leading +' })
+  @ApiPropertyOptional({
+    example: '081234567890',
+    description: 'Phone number: 6-20 digits, or + and 6-19 digits (20 characters at most). Empty or null means no phone.',
+    nullable: true,
+    maxLength: 20,
+  })
+  // The original service's clients send "" or null for "no phone".
+  @Transform(({ value }) => (value === '' || value === null ? undefined : value))
   @OptionalField()
-  @Matches(/^\+?[0-9]{6,20}$/, { message: 'hp must be 6-20 digits, optionally starting with +' })
+  // The column is VARCHAR(20): a longer value would pass here and fail in MySQL (SQLite would keep it).
+  @Matches(HP_PATTERN, { message: HP_MESSAGE })
   @IsString()
   hp?: string;
 
@@ -64,7 +86,7 @@ export class MutasiResponseDto {
   @ApiProperty({ example: 17, nullable: true, type: Number })
   transaksi_id!: number | null;
 
-  @ApiProperty({ example: 'debit', enum: ['saldo_awal', 'debit', 'refund'] })
+  @ApiProperty({ example: 'debit', enum: ['saldo_awal', 'debit', 'refund', 'deposit', 'koreksi'] })
   jenis!: string;
 
   @ApiProperty({ example: -12000, description: 'Signed amount in rupiah: negative for a debit' })

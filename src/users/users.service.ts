@@ -22,6 +22,8 @@ import { KeysResponseDto, MutasiResponseDto, RegisterDto } from './users.dto';
 const KEY_CACHE_ENTRIES = 50_000;
 
 const KEYS_INFO = 'Simpan api_key dan private_key Anda: keduanya tidak akan ditampilkan lagi';
+/** Like the original service's answer to /generate-key, which says the keys were renewed. */
+const ROTATED_INFO = 'API key dan private key berhasil diperbarui; key lama tidak berlaku lagi. Simpan keduanya: tidak akan ditampilkan lagi';
 
 @Injectable()
 export class UsersService {
@@ -94,7 +96,7 @@ export class UsersService {
     if (result.affected !== 1) throw new DomainError('UNAUTHORIZED', 'API key tidak valid');
     // This instance refuses the old key at once; others within AUTH_CACHE_TTL_MS.
     this.keyCache.delete(user.keyHash);
-    return { api_key: apiKey, private_key: privateKey, info: KEYS_INFO };
+    return { api_key: apiKey, private_key: privateKey, info: ROTATED_INFO };
   }
 
   securitySettings(user: AuthUser): KeamananResponseDto {
@@ -135,12 +137,17 @@ export class UsersService {
     return this.keyCache.getOrLoad(keyHash, async () => {
       const user = await this.users.findOne({
         where: { apiKeyHash: keyHash },
-        select: { id: true, nama: true, email: true, privateKeyEnc: true, wajibSignature: true, ipAllowlist: true, rateLimitPerMinute: true },
+        select: { id: true, nama: true, email: true, aktif: true, privateKeyEnc: true, wajibSignature: true, ipAllowlist: true, rateLimitPerMinute: true },
       });
       return user
-        ? { id: user.id, nama: user.nama, email: user.email, keyHash, rateLimitPerMinute: user.rateLimitPerMinute ?? null, security: securityOf(user) }
+        ? { id: user.id, nama: user.nama, email: user.email, aktif: Boolean(user.aktif), keyHash, rateLimitPerMinute: user.rateLimitPerMinute ?? null, security: securityOf(user) }
         : null;
     });
+  }
+
+  /** After a suspension: this instance stops reusing the cached lookup at once (others within AUTH_CACHE_TTL_MS). */
+  forgetKey(keyHash: string): void {
+    this.keyCache.delete(keyHash);
   }
 
   async getSaldo(userId: number): Promise<number> {

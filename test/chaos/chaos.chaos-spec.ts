@@ -350,7 +350,7 @@ describe('chaos: three instances on a private MariaDB under load and faults', ()
     await db.createDatabase(DATABASE);
     marks.push(['database up', Date.now()]);
 
-    // Three instances boot at once and race through the migrations (GET_LOCK-guarded).
+    // Three instances boot at once and race through the migrations (guarded by the migration lock row).
     const procs = await startInstances(3, (i) => instanceOptions(`chaos-${'abc'[i]}`));
     procs.forEach((proc, i) => slots.push({ label: `slot ${i + 1}`, current: track(proc), inRotation: true }));
     marks.push(['3 instances healthy', Date.now()]);

@@ -1,5 +1,5 @@
-import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, WriteStream } from 'node:fs';
+import { ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { chownSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -41,23 +41,32 @@ export class PrivateMariaDb {
   private constructor(
     readonly dir: string,
     readonly port: number,
+    /** More server options, after the suite's own (the cluster suite's wsrep settings). */
+    private readonly serverArgs: string[],
+    /** The OS user mariadbd runs as (it starts as root and switches). */
+    private readonly user: string,
   ) {
     live.add(this);
   }
 
   /** Makes the temp dir and a fresh datadir (mariadb-install-db), and picks a free port. Does not start the server. */
-  static async create(): Promise<PrivateMariaDb> {
+  static async create(options: { port?: number; serverArgs?: string[]; dirPrefix?: string; user?: string } = {}): Promise<PrivateMariaDb> {
     for (const binary of [INSTALL_DB, MARIADBD]) {
       if (!existsSync(binary)) throw new Error(`${binary} is missing: the chaos suite needs the MariaDB server package (apt-get install mariadb-server)`);
     }
-    const dir = mkdtempSync(join(tmpdir(), 'ppob-chaos-db-'));
-    const db = new PrivateMariaDb(dir, await freePort());
+    const dir = mkdtempSync(join(tmpdir(), options.dirPrefix ?? 'ppob-chaos-db-'));
+    const user = options.user ?? 'root';
+    const db = new PrivateMariaDb(dir, options.port ?? (await freePort()), options.serverArgs ?? [], user);
+    if (user !== 'root') {
+      const ids = (flag: string) => Number(spawnSync('id', [flag, user], { encoding: 'utf8' }).stdout.trim());
+      chownSync(dir, ids('-u'), ids('-g'));
+    }
     try {
       await promisify(execFile)(
         INSTALL_DB,
         [
           '--no-defaults',
-          '--user=root',
+          `--user=${user}`,
           `--datadir=${db.datadir}`,
           // root@localhost, root@127.0.0.1 and root@::1 with an empty password (not unix_socket auth).
           '--auth-root-authentication-method=normal',
@@ -93,33 +102,36 @@ export class PrivateMariaDb {
     return `mysql://root@127.0.0.1:${this.port}/${database}`;
   }
 
-  /** Starts mariadbd on the datadir (first start or restart) and waits until it answers SELECT 1. */
-  async start(timeoutMs = 60_000): Promise<void> {
+  /** mariadbd's arguments for this server (also for one-off runs such as --wsrep-recover). */
+  commandLine(extraArgs: string[] = []): string[] {
+    return [
+      '--no-defaults',
+      `--user=${this.user}`,
+      `--datadir=${this.datadir}`,
+      `--port=${this.port}`,
+      '--bind-address=127.0.0.1',
+      `--socket=${join(this.dir, 'mariadbd.sock')}`,
+      `--pid-file=${join(this.dir, 'mariadbd.pid')}`,
+      '--skip-name-resolve',
+      '--skip-log-bin',
+      // Small: three instances with pools of 8 plus the suite's own connections.
+      '--max-connections=200',
+      '--innodb-buffer-pool-size=128M',
+      '--character-set-server=utf8mb4',
+      '--collation-server=utf8mb4_unicode_ci',
+      ...this.serverArgs,
+      ...extraArgs,
+    ];
+  }
+
+  /** Starts mariadbd on the datadir (first start or restart) and waits until it answers SELECT 1. `extraArgs` are for this start only. */
+  async start(timeoutMs = 60_000, extraArgs: string[] = []): Promise<void> {
     if (this.proc) throw new Error('mariadbd is already running');
     this.expectingExit = false;
     this.paused = false;
     // Appends across restarts, so one file tells the whole story of the run.
     this.errLog ??= createWriteStream(this.errorLogPath, { flags: 'a' });
-    const child = spawn(
-      MARIADBD,
-      [
-        '--no-defaults',
-        '--user=root',
-        `--datadir=${this.datadir}`,
-        `--port=${this.port}`,
-        '--bind-address=127.0.0.1',
-        `--socket=${join(this.dir, 'mariadbd.sock')}`,
-        `--pid-file=${join(this.dir, 'mariadbd.pid')}`,
-        '--skip-name-resolve',
-        '--skip-log-bin',
-        // Small: three instances with pools of 8 plus the suite's own connections.
-        '--max-connections=200',
-        '--innodb-buffer-pool-size=128M',
-        '--character-set-server=utf8mb4',
-        '--collation-server=utf8mb4_unicode_ci',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(MARIADBD, this.commandLine(extraArgs), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = child;
     child.stdout!.pipe(this.errLog, { end: false });
     child.stderr!.pipe(this.errLog, { end: false });
@@ -165,6 +177,16 @@ export class PrivateMariaDb {
     if (exit) return { ...exit, killed: false };
     this.proc?.kill('SIGKILL');
     return { ...(await exited), killed: true };
+  }
+
+  /** SIGKILL (a crash: nothing flushed, no goodbye to the cluster) and wait for the exit; the datadir stays. */
+  async kill(): Promise<MariaDbExit> {
+    if (!this.proc || !this.exitedPromise) throw new Error('mariadbd is not running');
+    this.expectingExit = true;
+    const exited = this.exitedPromise;
+    this.proc.kill('SIGCONT');
+    this.proc.kill('SIGKILL');
+    return exited;
   }
 
   /** Polls with fresh connections until SELECT 1 answers; returns the time it first did (epoch ms). */

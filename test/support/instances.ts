@@ -45,6 +45,13 @@ const APP_VARIABLES = [
   'AUTH_CACHE_TTL_MS',
   'PRODUK_CACHE_TTL_MS',
   'METRICS_TOKEN',
+  'ADMIN_API_KEYS',
+  'DEPOSIT_BANKS',
+  'DEPOSIT_MIN',
+  'DEPOSIT_MAX',
+  'DEPOSIT_TTL_HOURS',
+  'DEPOSIT_MAX_OPEN',
+  'TZ_LAPORAN',
 ];
 
 /** Keeps at most this much of each output stream (the tail) per process. */
@@ -215,6 +222,18 @@ export class AppProcess {
     }
     throw new Error(`${this.name} did not answer GET /health 200 within ${timeoutMs} ms (last: ${last})\n${this.diagnostics()}`);
   }
+}
+
+/** Waits up to `timeoutMs` for a child process not spawned through AppProcess; null if it is still running. */
+export function waitForExitOf(child: ChildProcess, timeoutMs: number): Promise<ExitInfo | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolveExit) => {
+    const timer = setTimeout(() => resolveExit(null), timeoutMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolveExit({ code, signal });
+    });
+  });
 }
 
 function waitForExit(proc: AppProcess, timeoutMs: number): Promise<ExitInfo | null> {
