@@ -26,12 +26,13 @@ const lib = require('./lib');
 const report = require('./report');
 const runtime = require('../test/support/node-runtime');
 
-const DEFAULT_PHASES = ['http', 'processor', 'pickup'];
+const DEFAULT_PHASES = ['http', 'processor', 'pickup', 'partner'];
 const PHASES = {
   http: () => require('./http-compare'),
   processor: () => require('./processor-drain'),
   pickup: () => require('./pickup'),
   slow: () => require('./processor-throughput'),
+  partner: () => require('./partner'),
 };
 
 function selectedPhases() {
