@@ -6,6 +6,14 @@ import { QueryInt } from '../common/query-int';
 import { TransaksiResponseDto } from '../transaksi/transaksi.dto';
 import { TRANSAKSI_STATUSES, TransaksiStatus } from '../transaksi/transaksi.entity';
 
+/**
+ * A date alone, or a time with its zone. A time without one (2026-11-30T00:00:00) would be read
+ * in the server process's time zone (JavaScript's Date), so the same query would select different
+ * purchases on a server running with TZ=Asia/Jakarta than on one in UTC.
+ */
+const ZONED_INSTANT = /^\d{4}(-\d{2}(-\d{2})?)?$|(Z|[+-]\d{2}(:?\d{2})?)$/;
+const zoneMessage = (field: string) => `${field} needs a time zone when it has a time: end it with Z or an offset such as +07:00`;
+
 export class AdminTransaksiQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: TRANSAKSI_STATUSES, example: 'proses' })
   @IsOptional()
@@ -46,11 +54,13 @@ export class AdminTransaksiQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({ example: '2026-11-30T00:00:00+07:00', description: 'waktu at or after this instant (ISO-8601)' })
   @IsOptional()
+  @Matches(ZONED_INSTANT, { message: zoneMessage('from') })
   @IsISO8601({ strict: true }, { message: 'from must be an ISO-8601 date or time' })
   from?: string;
 
   @ApiPropertyOptional({ example: '2026-12-01T00:00:00+07:00', description: 'waktu before this instant (ISO-8601)' })
   @IsOptional()
+  @Matches(ZONED_INSTANT, { message: zoneMessage('to') })
   @IsISO8601({ strict: true }, { message: 'to must be an ISO-8601 date or time' })
   to?: string;
 }

@@ -6,7 +6,7 @@ import { BODY_ERRORS } from '../common/api-docs.decorators';
 import { DomainError } from '../common/domain-error';
 import { bodyNotObject, invalidField } from '../common/errors';
 import { DEFAULT_PAGE_SIZE, PageQueryDto } from '../common/page-query.dto';
-import { ParseIdPipe } from '../common/validation';
+import { NoBodyPipe, ParseIdPipe } from '../common/validation';
 import { Deadline, RequestDeadline } from '../http/request-deadline';
 import { AdminDepositQueryDto, AdminDepositResponseDto, DepositKonfirmasiResponseDto } from '../deposit/deposit.dto';
 import { DepositService } from '../deposit/deposit.service';
@@ -66,7 +66,7 @@ export class AdminController {
   @ApiParam(ID)
   @ApiOkResponse({ type: DepositKonfirmasiResponseDto })
   @AdminErrors('POST /admin/deposit/12/konfirmasi', ...DEPOSIT_ERRORS)
-  konfirmasi(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Deadline() deadline?: RequestDeadline): Promise<DepositKonfirmasiResponseDto> {
+  konfirmasi(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body(NoBodyPipe) _body: undefined, @Deadline() deadline?: RequestDeadline): Promise<DepositKonfirmasiResponseDto> {
     return this.deposits.konfirmasi(admin, id, deadline);
   }
 
@@ -76,7 +76,7 @@ export class AdminController {
   @ApiParam(ID)
   @ApiOkResponse({ type: AdminDepositResponseDto })
   @AdminErrors('POST /admin/deposit/12/tolak', ...DEPOSIT_ERRORS)
-  tolak(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Deadline() deadline?: RequestDeadline): Promise<AdminDepositResponseDto> {
+  tolak(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body(NoBodyPipe) _body: undefined, @Deadline() deadline?: RequestDeadline): Promise<AdminDepositResponseDto> {
     return this.deposits.tolak(admin, id, deadline);
   }
 

@@ -72,6 +72,22 @@ export class ParseIdPipe implements PipeTransform<string, number> {
 }
 
 /**
+ * For a route that takes no body. None, null or {} passes; any field is refused like an unknown
+ * field of a DTO, because whoever sends one expects it to count: a deposit confirmation sent
+ * with {"jumlah": 95000} would otherwise credit jumlah_transfer and answer 200.
+ */
+@Injectable()
+export class NoBodyPipe implements PipeTransform<unknown, undefined> {
+  transform(value: unknown): undefined {
+    if (value === undefined || value === null) return undefined;
+    const fields = typeof value === 'object' && !Array.isArray(value) ? Object.keys(value) : ['body'];
+    if (fields.length === 0) return undefined;
+    const errors = fields.map((field) => ({ field, message: field === 'body' ? 'This route takes no body' : `property ${field} should not exist` }));
+    throw new DomainError('VALIDATION_FAILED', errors.map((e) => e.message).join('; '), errors);
+  }
+}
+
+/**
  * An optional body field: it may be left out, but an explicit null is validated (and so
  * rejected) like any other wrong value, unlike class-validator's @IsOptional().
  */

@@ -21,6 +21,7 @@ import { Callbacks1796154618535 } from './migrations/1796154618535-callbacks';
 import { RateLimitOverride1796155589448 } from './migrations/1796155589448-rate-limit-override';
 import { SignedRequests1796155161705 } from './migrations/1796155161705-signed-requests';
 import { EmailBinaryCollation1796152753645 } from './migrations/1796152753645-email-binary-collation';
+import { ProdukKodeNocase1796156363772 } from './migrations/1796156363772-produk-kode-nocase';
 
 export const ENTITIES = [User, Mutasi, Produk, Transaksi, PpobSimEksekusi, Deposit, AdminAudit];
 // Listed as classes, not a glob, so the same list works from src/ (ts-jest) and dist/.
@@ -37,6 +38,7 @@ export const MIGRATIONS = [
   Callbacks1796154618535,
   SignedRequests1796155161705,
   RateLimitOverride1796155589448,
+  ProdukKodeNocase1796156363772,
 ];
 
 /** A query slower than this is logged (its SQL, never its parameters). */

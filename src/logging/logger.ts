@@ -17,8 +17,10 @@ const PINO_LEVEL: Record<AppConfig['logLevel'], pino.Level> = {
  */
 const REDACT_PATHS = [
   'req.headers["x-api-key"]',
+  'req.headers["x-admin-key"]',
   'req.headers.authorization',
   'headers["x-api-key"]',
+  'headers["x-admin-key"]',
   'headers.authorization',
   '*.api_key',
   '*.private_key',
