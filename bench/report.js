@@ -63,6 +63,18 @@ function targetRows(all) {
       });
     }
   }
+  if (all.supplier) {
+    const sim = all.supplier.results.filter((r) => r.provider === 'simulated').map((r) => r.rate);
+    const fake = all.supplier.results.filter((r) => r.provider === 'digiflazz').map((r) => r.rate);
+    if (sim.length && fake.length) {
+      out.push({
+        what: 'Processor, 1 instance, fake Digiflazz at 0 ms vs simulated',
+        value: `${withSpread(fake)} vs ${withSpread(sim)} trx/s = ${fmt(median(fake) / median(sim), 2)}×`,
+        target: 'measured (no target)',
+        ok: true,
+      });
+    }
+  }
   if (all.pickup) {
     const p99 = all.pickup.results.map((r) => r.p99);
     out.push({ what: 'Pickup p99 (purchase → execution, upper bound)', value: `${withSpread(p99, 1)} ms`, target: `< ${PICKUP_P99_MS} ms`, ok: median(p99) < PICKUP_P99_MS });

@@ -1,7 +1,7 @@
 'use strict';
 /**
  * `npm run bench`: the benchmarks (never part of `npm test`). Requires a build (the script
- * builds first). Phases, chosen with BENCH_ONLY (comma-separated, default http,processor,pickup):
+ * builds first). Phases, chosen with BENCH_ONLY (comma-separated, default http,processor,pickup,supplier):
  *
  *   http       service vs bench/baseline-server.js: GET /produk, GET /status/{id}, POST /beli
  *              over 64 keys and over one key (BENCH_HTTP_ROUTES="POST /beli;POST /beli, one key"
@@ -9,6 +9,7 @@
  *   processor  draining 5,000 pending purchases with one and with two instances, 0 ms upstream
  *   pickup     purchase-to-execution latency at a steady 50 purchases/s
  *   slow       processor throughput with a slow (2 s) upstream at concurrency 100 and 200
+ *   supplier   processor throughput against the fake Digiflazz at 0 ms beside the simulated provider
  *
  * BENCH_NODES (comma-separated: `current`, a major such as 24 or 20, or x.y.z; default current)
  * runs every phase once per Node, the service and baseline processes on that Node, and reports
@@ -28,12 +29,14 @@ const lib = require('./lib');
 const report = require('./report');
 const runtime = require('../test/support/node-runtime');
 
-const DEFAULT_PHASES = ['http', 'processor', 'pickup'];
+const DEFAULT_PHASES = ['http', 'processor', 'pickup', 'supplier', 'partner'];
 const PHASES = {
   http: () => require('./http-compare'),
   processor: () => require('./processor-drain'),
   pickup: () => require('./pickup'),
   slow: () => require('./processor-throughput'),
+  supplier: () => require('./supplier-drain'),
+  partner: () => require('./partner'),
 };
 
 function selectedPhases() {

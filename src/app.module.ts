@@ -13,6 +13,7 @@ import { HttpDrain } from './http/http-lifecycle';
 import { MetricsModule } from './metrics/metrics.module';
 import { PpobModule } from './ppob/ppob.module';
 import { ProdukModule } from './produk/produk.module';
+import { SupplierModule } from './supplier/supplier.module';
 import { TransaksiModule } from './transaksi/transaksi.module';
 import { UsersModule } from './users/users.module';
 
@@ -49,6 +50,7 @@ export class AppModule {
         PpobModule,
         TransaksiModule,
         DepositModule,
+        SupplierModule,
         AdminModule,
         HealthModule,
       ],

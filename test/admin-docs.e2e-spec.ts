@@ -17,6 +17,7 @@ const OPERATOR_ROUTES: Array<[string, string]> = [
   ['post', '/admin/users/{id}/saldo'],
   ['get', '/admin/produk'],
   ['post', '/admin/produk'],
+  ['post', '/admin/produk/sync'],
   ['patch', '/admin/produk/{id}'],
   ['get', '/admin/transaksi'],
   ['post', '/admin/transaksi/{id}/selesaikan'],

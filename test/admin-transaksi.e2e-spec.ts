@@ -53,6 +53,9 @@ describeEachEngine(
         perlu_operator: false,
         attempts: 0,
         hasil_eksekusi: null,
+        sn: null,
+        upstream_rc: null,
+        upstream_pesan: null,
         waktu: '2026-01-01T00:00:00.000Z',
         updated_at: expect.any(String),
       });

@@ -98,7 +98,7 @@ describeEachEngine(
       const created = await admin(t.app, 'POST', '/admin/produk', { nama: 'Pulsa 25k', kode: 'PULSA25', kategori: 'pulsa', harga: 27_000, nominal: 25_000 });
       expect(created.statusCode).toBe(200);
       const produk = created.json();
-      expect(produk).toEqual({ id: expect.any(Number), nama: 'Pulsa 25k', kode: 'PULSA25', kategori: 'pulsa', harga: 27_000, nominal: 25_000, deskripsi: '', aktif: true, updated_at: expect.any(String) });
+      expect(produk).toEqual({ id: expect.any(Number), nama: 'Pulsa 25k', kode: 'PULSA25', kategori: 'pulsa', harga: 27_000, nominal: 25_000, deskripsi: '', aktif: true, harga_modal: null, harga_manual: false, brand: '', tersedia_supplier: true, updated_at: expect.any(String) });
       const user = await registerUser(t.app, { saldo: 100_000 });
       expect((await get(t.app, user.apiKey, '/produk')).json().map((p: { id: number }) => p.id)).toContain(produk.id);
       expect((await beli(t.app, user.apiKey, { produk_id: produk.id })).json()).toMatchObject({ harga: 27_000, saldo: 73_000 });
@@ -168,7 +168,7 @@ describeEachEngine(
       await registerUser(t.app, { email: 'lain@example.com', saldo: 0 });
       const found = (await admin(t.app, 'GET', '/admin/users?email=CARI.')).json();
       expect(found.map((u: { email: string }) => u.email)).toEqual(['cari.dua@example.com', 'cari.satu@example.com']);
-      expect(found[1]).toEqual({ id: await userIdOf(t.app, a.email), nama: expect.any(String), email: a.email, hp: null, saldo: 5_000, aktif: true, created_at: expect.any(String) });
+      expect(found[1]).toEqual({ id: await userIdOf(t.app, a.email), nama: expect.any(String), email: a.email, hp: null, saldo: 5_000, aktif: true, rate_limit_per_minute: null, created_at: expect.any(String) });
       // LIKE wildcards are literal: '%' finds nothing here.
       expect((await admin(t.app, 'GET', '/admin/users?email=%25')).json()).toEqual([]);
     });

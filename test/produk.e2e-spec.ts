@@ -12,9 +12,9 @@ describeEachEngine('GET /produk', (t) => {
     const res = await get(t.app, user.apiKey, '/produk');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual([
-      { id: 1, nama: 'Pulsa 10k', harga: 12_000, nominal: 10_000, deskripsi: expect.any(String) },
-      { id: 2, nama: 'Pulsa 20k', harga: 22_000, nominal: 20_000, deskripsi: expect.any(String) },
-      { id: 3, nama: 'Token Listrik 50k', harga: 51_000, nominal: 50_000, deskripsi: expect.any(String) },
+      { id: 1, kode: 'PULSA10', nama: 'Pulsa 10k', kategori: 'pulsa', brand: '', harga: 12_000, nominal: 10_000, deskripsi: expect.any(String) },
+      { id: 2, kode: 'PULSA20', nama: 'Pulsa 20k', kategori: 'pulsa', brand: '', harga: 22_000, nominal: 20_000, deskripsi: expect.any(String) },
+      { id: 3, kode: 'PLN50', nama: 'Token Listrik 50k', kategori: 'pln', brand: '', harga: 51_000, nominal: 50_000, deskripsi: expect.any(String) },
     ]);
   });
 

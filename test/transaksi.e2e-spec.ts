@@ -59,6 +59,7 @@ describeEachEngine('GET /status and GET /riwayat', (t) => {
         waktu: expect.stringMatching(ISO_UTC),
         updated_at: expect.stringMatching(ISO_UTC),
         hasil_eksekusi: expect.stringMatching(/\S/),
+        sn: expect.stringMatching(/^\d{20}$/),
       });
       // Times are real UTC instants (not shifted by a time zone) and updated_at follows waktu.
       const waktu = Date.parse(done.waktu);

@@ -48,6 +48,14 @@ export class CreateProdukDto {
   @OptionalField()
   @IsBoolean({ message: 'aktif must be true or false' })
   aktif?: boolean;
+
+  @ApiPropertyOptional({
+    example: false,
+    description: 'true: the price-list sync keeps harga; false: it sets harga = harga_modal + DIGIFLAZZ_MARKUP. Default false on create; a PATCH that sets harga makes it true unless given.',
+  })
+  @OptionalField()
+  @IsBoolean({ message: 'harga_manual must be true or false' })
+  harga_manual?: boolean;
 }
 
 /**
@@ -80,6 +88,18 @@ export class AdminProdukResponseDto {
 
   @ApiProperty({ example: true })
   aktif!: boolean;
+
+  @ApiProperty({ example: 25150, nullable: true, type: Number, description: "The supplier's price at the last price-list sync (sent as max_price)" })
+  harga_modal!: number | null;
+
+  @ApiProperty({ example: false })
+  harga_manual!: boolean;
+
+  @ApiProperty({ example: 'TELKOMSEL' })
+  brand!: string;
+
+  @ApiProperty({ example: true, description: 'The supplier sold it (both statuses on, stock left) at the last sync' })
+  tersedia_supplier!: boolean;
 
   @ApiProperty({ example: '2026-11-30T03:15:00.000Z' })
   updated_at!: string;

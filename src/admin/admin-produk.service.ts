@@ -41,6 +41,7 @@ export class AdminProdukService {
           nominal: dto.nominal,
           deskripsi: dto.deskripsi ?? '',
           aktif: dto.aktif ?? true,
+          hargaManual: dto.harga_manual ?? false,
           createdAt: now,
           updatedAt: now,
         });
@@ -59,14 +60,17 @@ export class AdminProdukService {
     const nulls: FieldError[] = fields.filter(([, value]) => value === null).map(([field]) => ({ field, message: `${field} must not be null` }));
     if (nulls.length > 0) throw new DomainError('VALIDATION_FAILED', nulls.map((e) => e.message).join('; '), nulls);
     if (fields.length === 0) {
-      const message = 'Kirim minimal satu field: nama, kode, kategori, harga, nominal, deskripsi, aktif';
+      const message = 'Kirim minimal satu field: nama, kode, kategori, harga, nominal, deskripsi, aktif, harga_manual';
       throw new DomainError('VALIDATION_FAILED', message, [{ field: 'body', message }]);
     }
     const saved = await this.withKodeCheck(dto.kode, () =>
       this.tx.run(async (manager) => {
         const before = await manager.findOne(Produk, { where: { id } });
         if (!before) throw new DomainError('PRODUK_NOT_FOUND', `Produk ${id} tidak ditemukan`);
-        const changes = { ...(Object.fromEntries(fields) as Partial<Produk>), updatedAt: new Date() };
+        const { harga_manual: hargaManual, ...columns } = Object.fromEntries(fields) as Partial<Produk> & { harga_manual?: boolean };
+        // A price the operator sets stays: the price-list sync no longer derives it.
+        const manual = hargaManual ?? (columns.harga !== undefined ? true : undefined);
+        const changes: Partial<Produk> = { ...columns, ...(manual === undefined ? {} : { hargaManual: manual }), updatedAt: new Date() };
         await manager.update(Produk, { id }, changes);
         const after = Object.assign(new Produk(), before, changes);
         await this.audit.record(manager, { adminId: admin.id, aksi: 'produk.ubah', objek: `produk:${id}`, sebelum: auditFigures(before), sesudah: auditFigures(after) });
@@ -88,7 +92,7 @@ export class AdminProdukService {
 }
 
 function auditFigures(p: Produk): object {
-  return { nama: p.nama, kode: p.kode, kategori: p.kategori, harga: p.harga, nominal: p.nominal, deskripsi: p.deskripsi, aktif: Boolean(p.aktif) };
+  return { nama: p.nama, kode: p.kode, kategori: p.kategori, harga: p.harga, nominal: p.nominal, deskripsi: p.deskripsi, aktif: Boolean(p.aktif), harga_manual: Boolean(p.hargaManual) };
 }
 
 function toProdukResponse(p: Produk): AdminProdukResponseDto {
@@ -101,6 +105,10 @@ function toProdukResponse(p: Produk): AdminProdukResponseDto {
     nominal: p.nominal,
     deskripsi: p.deskripsi,
     aktif: Boolean(p.aktif),
+    harga_modal: p.hargaModal ?? null,
+    harga_manual: Boolean(p.hargaManual),
+    brand: p.brand ?? '',
+    tersedia_supplier: p.tersediaSupplier === undefined ? true : Boolean(p.tersediaSupplier),
     updated_at: p.updatedAt.toISOString(),
   };
 }

@@ -74,6 +74,12 @@ export class AdminTransaksiResponseDto extends TransaksiResponseDto {
 
   @ApiProperty({ example: 3, description: 'How many times a processor claimed it' })
   attempts!: number;
+
+  @ApiProperty({ example: '00', nullable: true, type: String, description: "The supplier's last rc for it" })
+  upstream_rc!: string | null;
+
+  @ApiProperty({ example: 'Transaksi Sukses', nullable: true, type: String, description: "The supplier's last message for it" })
+  upstream_pesan!: string | null;
 }
 
 export class SelesaikanDto {

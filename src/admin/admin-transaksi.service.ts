@@ -7,6 +7,7 @@ import { execute } from '../database/raw-sql';
 import { sqlDateTime } from '../database/sql-time';
 import { TransactionRunner } from '../database/transaction-runner';
 import { lockUserRow } from '../database/user-lock';
+import { CallbackOutbox } from '../callback/callback-outbox';
 import { toTransaksiResponse, TRANSAKSI_COLUMNS, transaksiFromRow, TransaksiRow } from '../transaksi/transaksi.mapper';
 import type { RequestDeadline } from '../http/request-deadline';
 import { LedgerService } from '../users/ledger.service';
@@ -28,6 +29,7 @@ export class AdminTransaksiService {
     private readonly ledger: LedgerService,
     private readonly audit: AuditService,
     private readonly tx: TransactionRunner,
+    private readonly outbox: CallbackOutbox,
   ) {}
 
   async list(query: AdminTransaksiQueryDto, limit: number): Promise<AdminTransaksiResponseDto[]> {
@@ -74,8 +76,8 @@ export class AdminTransaksiService {
       const now = new Date();
       const { affected } = await execute(
         manager,
-        `UPDATE transaksi SET status = ?, hasil_eksekusi = ?, perlu_operator = 0, locked_until = NULL, updated_at = ? WHERE id = ? AND ${PERLU_OPERATOR}`,
-        [dto.status, hasil.slice(0, 500), sqlDateTime(now), id],
+        `UPDATE transaksi SET status = ?, hasil_eksekusi = ?, sn = ?, perlu_operator = 0, locked_until = NULL, updated_at = ? WHERE id = ? AND ${PERLU_OPERATOR}`,
+        [dto.status, hasil.slice(0, 500), dto.status === 'sukses' ? dto.sn : null, sqlDateTime(now), id],
       );
       if (affected !== 1) throw notSettleable(row);
       let saldo: number | null = null;
@@ -88,6 +90,8 @@ export class AdminTransaksiService {
           keterangan: `Refund transaksi ${id} (gagal, diselesaikan operator)`,
         });
       }
+      // The reseller's callback, in this transaction like the processor's (the outbox).
+      await this.outbox.recordFinal(manager, [{ row: transaksiFromRow(row), status: dto.status, hasil, updatedAt: now }]);
       await this.audit.record(manager, {
         adminId: admin.id,
         aksi: 'transaksi.selesaikan',
@@ -95,7 +99,7 @@ export class AdminTransaksiService {
         sebelum: { status: row.status, hasil_eksekusi: row.hasil_eksekusi },
         sesudah: { status: dto.status, hasil_eksekusi: hasil, ...(saldo === null ? {} : { refund: Number(row.harga), saldo }) },
       });
-      return toResponse({ ...row, status: dto.status, hasil_eksekusi: hasil, perlu_operator: 0, updated_at: now });
+      return toResponse({ ...row, status: dto.status, hasil_eksekusi: hasil, sn: dto.status === 'sukses' ? dto.sn : null, perlu_operator: 0, updated_at: now });
     }, { isolation: 'READ COMMITTED', deadline });
   }
 }
@@ -121,5 +125,5 @@ function instant(field: string, value: string): Date {
 
 function toResponse(row: TransaksiRow): AdminTransaksiResponseDto {
   const trx = transaksiFromRow(row);
-  return { ...toTransaksiResponse(trx), user_id: trx.userId, perlu_operator: trx.perluOperator, attempts: trx.attempts };
+  return { ...toTransaksiResponse(trx), user_id: trx.userId, perlu_operator: trx.perluOperator, attempts: trx.attempts, upstream_rc: trx.upstreamRc, upstream_pesan: trx.upstreamPesan };
 }

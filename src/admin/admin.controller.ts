@@ -20,6 +20,8 @@ import { AdminTransaksiQueryDto, AdminTransaksiResponseDto, SelesaikanDto } from
 import { AdminTransaksiService } from './admin-transaksi.service';
 import { AdminUserResponseDto, AdminUsersQueryDto, KoreksiResponseDto, KoreksiSaldoDto, PatchUserDto } from './admin-users.dto';
 import { AdminUsersService } from './admin-users.service';
+import { SyncReportDto } from '../supplier/price-sync.dto';
+import { PriceSyncService } from '../supplier/price-sync.service';
 
 const ID = { name: 'id', type: Number, example: 12 };
 
@@ -50,6 +52,7 @@ export class AdminController {
     private readonly transaksi: AdminTransaksiService,
     private readonly laporan: LaporanService,
     private readonly audit: AuditService,
+    private readonly priceSync: PriceSyncService,
   ) {}
 
   @Get('deposit')
@@ -89,13 +92,13 @@ export class AdminController {
   }
 
   @Patch('users/:id')
-  @ApiOperation({ summary: 'Suspend (aktif: false) or reinstate a reseller', description: 'A suspended key gets 403 USER_SUSPENDED at once on this instance, within AUTH_CACHE_TTL_MS on the others. Accepted purchases still finish.' })
+  @ApiOperation({ summary: 'Suspend (aktif: false) or reinstate a reseller; set its own rate limit (rate_limit_per_minute)', description: 'A suspended key gets 403 USER_SUSPENDED at once on this instance, within AUTH_CACHE_TTL_MS on the others. Accepted purchases still finish.' })
   @ApiParam(ID)
-  @ApiBody({ type: PatchUserDto, examples: { suspend: { value: { aktif: false } } } })
+  @ApiBody({ type: PatchUserDto, examples: { suspend: { value: { aktif: false } }, rateLimit: { value: { rate_limit_per_minute: 120000 } } } })
   @ApiOkResponse({ type: AdminUserResponseDto })
   @AdminErrors('PATCH /admin/users/12', invalidField('aktif', 'aktif is required'), ...BODY, USER_NOT_FOUND)
   patchUser(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body() dto: PatchUserDto, @Deadline() deadline?: RequestDeadline): Promise<AdminUserResponseDto> {
-    return this.users.setAktif(admin, id, dto.aktif, deadline);
+    return this.users.patch(admin, id, dto, deadline);
   }
 
   @Post('users/:id/saldo')
@@ -132,6 +135,25 @@ export class AdminController {
   @AdminErrors('POST /admin/produk', invalidField('nama', 'nama is required'), ...BODY, KODE_TAKEN)
   createProduk(@CurrentAdmin() admin: AdminCaller, @Body() dto: CreateProdukDto, @Deadline() deadline?: RequestDeadline): Promise<AdminProdukResponseDto> {
     return this.produk.create(admin, dto, deadline);
+  }
+
+  @Post('produk/sync')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Sync products with the supplier's price list now; answers what changed",
+    description:
+      'Matches products by kode (buyer_sku_code): stores harga_modal, derives harga = harga_modal + DIGIFLAZZ_MARKUP unless harga was set by hand, and whether the supplier sells it. ' +
+      'The supplier allows one price list per 5 minutes (503 SUPPLIER_UNAVAILABLE otherwise); 409 while another sync runs or with the simulated provider.',
+  })
+  @ApiOkResponse({ type: SyncReportDto })
+  @AdminErrors(
+    'POST /admin/produk/sync',
+    new DomainError('SUPPLIER_NOT_CONFIGURED', 'Tidak ada supplier (PPOB_PROVIDER=simulated): tidak ada daftar harga untuk disinkronkan'),
+    new DomainError('SUPPLIER_SYNC_RUNNING', 'Sinkronisasi daftar harga sedang berjalan di instance lain; coba lagi sebentar lagi'),
+    new DomainError('SUPPLIER_UNAVAILABLE', 'Supplier: daftar harga diminta terlalu sering (rc 83); coba lagi setelah 5 menit'),
+  )
+  syncProduk(@CurrentAdmin() admin: AdminCaller, @Body(NoBodyPipe) _body: undefined, @Deadline() deadline?: RequestDeadline): Promise<SyncReportDto> {
+    return this.priceSync.syncNow(admin, deadline);
   }
 
   @Patch('produk/:id')

@@ -1,7 +1,10 @@
+import { createHash, createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { AppConfig, ConfigError, loadConfig } from './app.config';
 
 const CWD = '/srv/ppob';
+/** Production needs APP_ENCRYPTION_KEY (see its own tests below). */
+const PRODUCTION_KEY = Buffer.alloc(32, 1).toString('base64');
 
 /** Runs loadConfig and returns the ConfigError it throws (fails the test when it does not throw). */
 function configErrorFor(env: Record<string, string>): ConfigError {
@@ -75,11 +78,11 @@ describe('loadConfig', () => {
     });
 
     it('is refused by default in production', () => {
-      expect(loadConfig({ NODE_ENV: 'production' }, CWD).allowRegisterSaldo).toBe(false);
+      expect(loadConfig({ NODE_ENV: 'production', APP_ENCRYPTION_KEY: PRODUCTION_KEY }, CWD).allowRegisterSaldo).toBe(false);
     });
 
     it('is allowed in production only when the operator opts in', () => {
-      expect(loadConfig({ NODE_ENV: 'production', ALLOW_REGISTER_SALDO: 'true' }, CWD).allowRegisterSaldo).toBe(true);
+      expect(loadConfig({ NODE_ENV: 'production', APP_ENCRYPTION_KEY: PRODUCTION_KEY, ALLOW_REGISTER_SALDO: 'true' }, CWD).allowRegisterSaldo).toBe(true);
     });
 
     it('can be switched off in development', () => {
@@ -252,5 +255,104 @@ describe('loadConfig', () => {
       expect(loadConfig({ TZ_LAPORAN: 'Asia/Makassar' }, CWD).tzLaporan).toBe('Asia/Makassar');
       expect(configErrorFor({ TZ_LAPORAN: 'Mars/Olympus' }).message).toContain('TZ_LAPORAN');
     });
+  });
+
+  describe('the supplier (PPOB_PROVIDER)', () => {
+    const DIGIFLAZZ = { PPOB_PROVIDER: 'digiflazz', DIGIFLAZZ_USERNAME: 'buyer1', DIGIFLAZZ_API_KEY: 'secret-key-abc123' };
+
+    it('uses the simulated provider unless told otherwise', () => {
+      const config = loadConfig({}, CWD);
+      expect(config.ppobProvider).toBe('simulated');
+      expect(config.digiflazz).toBeNull();
+    });
+
+    it('reads the Digiflazz settings with their documented defaults', () => {
+      expect(loadConfig(DIGIFLAZZ, CWD).digiflazz).toEqual({
+        url: 'https://api.digiflazz.com/v1',
+        username: 'buyer1',
+        sign: expect.any(Function),
+        webhookSignature: null,
+        testing: false,
+        timeoutMs: 10_000,
+        syncIntervalMs: 600_000,
+        markup: { kind: 'fixed', value: 0 },
+        saldoIntervalMs: 300_000,
+        saldoWarnBelow: 0,
+      });
+    });
+
+    it('keeps the api key and webhook secret only inside closures: the configuration object never shows them', () => {
+      const config = loadConfig({ ...DIGIFLAZZ, DIGIFLAZZ_WEBHOOK_SECRET: 'hook-secret-xyz' }, CWD);
+      expect(JSON.stringify(config)).not.toContain('secret-key-abc123');
+      expect(JSON.stringify(config)).not.toContain('hook-secret-xyz');
+      expect(config.digiflazz!.webhookSignature!('{}')).toBe(`sha1=${createHmac('sha1', 'hook-secret-xyz').update('{}').digest('hex')}`);
+      expect(config.digiflazz!.sign('depo')).toBe(createHash('md5').update('buyer1secret-key-abc123depo').digest('hex'));
+    });
+
+    it('names each missing value at boot', () => {
+      const err = configErrorFor({ PPOB_PROVIDER: 'digiflazz' });
+      expect(err.problems).toEqual(expect.arrayContaining([expect.stringContaining('DIGIFLAZZ_USERNAME'), expect.stringContaining('DIGIFLAZZ_API_KEY')]));
+    });
+
+    it('never puts the api key in a boot error', () => {
+      const err = configErrorFor({ ...DIGIFLAZZ, DIGIFLAZZ_SYNC_INTERVAL_MS: '1000', DIGIFLAZZ_MARKUP: 'lots', DIGIFLAZZ_URL: 'ftp:x' });
+      expect(err.problems.length).toBeGreaterThanOrEqual(3);
+      expect(err.message).not.toContain('secret-key-abc123');
+    });
+
+    it('refuses a price-list interval under 5 minutes (the supplier answers rc 83)', () => {
+      expect(configErrorFor({ ...DIGIFLAZZ, DIGIFLAZZ_SYNC_INTERVAL_MS: '299999' }).message).toContain('DIGIFLAZZ_SYNC_INTERVAL_MS');
+      expect(loadConfig({ ...DIGIFLAZZ, DIGIFLAZZ_SYNC_INTERVAL_MS: '300000' }, CWD).digiflazz!.syncIntervalMs).toBe(300_000);
+    });
+
+    it('reads the markup as fixed rupiah or a percent', () => {
+      expect(loadConfig({ ...DIGIFLAZZ, DIGIFLAZZ_MARKUP: '500' }, CWD).digiflazz!.markup).toEqual({ kind: 'fixed', value: 500 });
+      expect(loadConfig({ ...DIGIFLAZZ, DIGIFLAZZ_MARKUP: '2.5%' }, CWD).digiflazz!.markup).toEqual({ kind: 'percent', value: 2.5 });
+      expect(configErrorFor({ ...DIGIFLAZZ, DIGIFLAZZ_MARKUP: '2.5' }).message).toContain('DIGIFLAZZ_MARKUP');
+    });
+
+    it('refuses register-time saldo with a real supplier: it would buy real products from the supplier deposit', () => {
+      expect(configErrorFor({ ...DIGIFLAZZ, ALLOW_REGISTER_SALDO: 'true' }).message).toContain('ALLOW_REGISTER_SALDO=true is only allowed with PPOB_PROVIDER=simulated');
+      expect(loadConfig({ ALLOW_REGISTER_SALDO: 'true' }, CWD).allowRegisterSaldo).toBe(true);
+    });
+
+    it('wants a supplier call to give up before the processor aborts it', () => {
+      expect(configErrorFor({ ...DIGIFLAZZ, PROCESSOR_LEASE_MS: '4000', DIGIFLAZZ_TIMEOUT_MS: '3500' }).message).toContain('DIGIFLAZZ_TIMEOUT_MS');
+    });
+  });
+});
+
+describe('APP_ENCRYPTION_KEY', () => {
+  const key = Buffer.alloc(32, 3).toString('base64');
+
+  it('is required in production, and the error names the variable', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/APP_ENCRYPTION_KEY is required in production/);
+  });
+
+  it('refuses a malformed key without echoing it', () => {
+    const bad = Buffer.alloc(16, 5).toString('base64');
+    let message = '';
+    try {
+      loadConfig({ NODE_ENV: 'production', APP_ENCRYPTION_KEY: bad });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/APP_ENCRYPTION_KEY must be 32 bytes/);
+    expect(message).not.toContain(bad);
+  });
+
+  it('takes 32 bytes of base64, and is optional outside production', () => {
+    expect(loadConfig({ NODE_ENV: 'production', APP_ENCRYPTION_KEY: key }).encryptionKey).toEqual(Buffer.alloc(32, 3));
+    expect(loadConfig({ NODE_ENV: 'development' }).encryptionKey).toBeNull();
+  });
+
+  it('parses CALLBACK_RETRY_SCHEDULE and TRUST_PROXY, refusing bad values', () => {
+    expect(loadConfig({ CALLBACK_RETRY_SCHEDULE: '5s,5m,2h' }).callbacks.retryScheduleMs).toEqual([5_000, 300_000, 7_200_000]);
+    expect(() => loadConfig({ CALLBACK_RETRY_SCHEDULE: '5 minutes' })).toThrow(/CALLBACK_RETRY_SCHEDULE/);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.0.2.1' }).trustProxy).toEqual(['10.0.0.0/8', '192.0.2.1']);
+    expect(() => loadConfig({ TRUST_PROXY: 'proxy.local' })).toThrow(/TRUST_PROXY/);
+    expect(() => loadConfig({ REDIS_URL: 'http://u:hunter2@x' })).toThrow(/REDIS_URL/);
+    expect(() => loadConfig({ REDIS_URL: 'http://u:hunter2@x' })).not.toThrow(/hunter2/);
   });
 });

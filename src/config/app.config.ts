@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { registerAs } from '@nestjs/config';
 
 export type DatabaseConfig =
@@ -66,6 +67,40 @@ export interface AppConfig {
    * a spec give two instances clocks that disagree, as two machines' clocks do.
    */
   clockOffsetMs: number;
+  /**
+   * AES-256-GCM key for secrets the server must use later (callback secrets). null outside
+   * production when APP_ENCRYPTION_KEY is unset: SecretBox then keeps one in `dataDir`.
+   */
+  encryptionKey: Buffer | null;
+  /**
+   * Fastify's trustProxy: false (the socket's address is the client), a hop count, or the
+   * addresses/CIDRs of the proxies whose X-Forwarded-For is believed.
+   */
+  trustProxy: false | number | string[];
+  rateLimit: {
+    /** Per reseller (API key owner) on every authenticated route; 0 = off. */
+    perMinute: number;
+    /** Per client IP on POST /register; 0 = off. */
+    registerPerHour: number;
+    /** Per client IP, failed API-key lookups (brute-force guard); 0 = off. */
+    authFailuresPerMinute: number;
+    /** Counters in Redis (shared by instances) when set; else in this process's memory. */
+    redisUrl: string | null;
+    /** Prefix of every Redis key (tests use their own). */
+    redisPrefix: string;
+  };
+  /** Where generated development files live (the SQLite file's folder, or ./data). */
+  dataDir: string;
+  callbacks: {
+    enabled: boolean;
+    timeoutMs: number;
+    /** Delay before retry n (n = 1..length); after the last one the delivery is marked gagal. */
+    retryScheduleMs: number[];
+    allowPrivate: boolean;
+    concurrency: number;
+    intervalMs: number;
+    leaseMs: number;
+  };
   /** Operator side (/admin). No keys: the /admin routes answer 404. */
   admin: { keys: AdminKey[] };
   deposit: {
@@ -78,6 +113,35 @@ export interface AppConfig {
   };
   /** IANA time zone of the business day the reports cover. */
   tzLaporan: string;
+  /** Who executes purchases: the built-in simulation, or a Digiflazz-compatible supplier. */
+  ppobProvider: 'simulated' | 'digiflazz';
+  /** Set exactly when ppobProvider is `digiflazz`. */
+  digiflazz: DigiflazzConfig | null;
+}
+
+export interface DigiflazzConfig {
+  url: string;
+  username: string;
+  /**
+   * md5(username + api key + suffix), the supplier's `sign`. The key lives only in this closure:
+   * the configuration object (injected everywhere) never holds it, so no log of it can show it.
+   */
+  sign: (suffix: string) => string;
+  /**
+   * With DIGIFLAZZ_WEBHOOK_SECRET: the X-Hub-Signature a callback body must carry
+   * (`sha1=<hex HMAC-SHA1(secret, raw body)>`). A closure, like `sign`, so the secret is not a value here.
+   */
+  webhookSignature: ((rawBody: string) => string) | null;
+  /** Sends `testing: true` (the supplier's sandbox). */
+  testing: boolean;
+  /** One HTTP call to the supplier gives up after this (the purchase then stays in progress). */
+  timeoutMs: number;
+  syncIntervalMs: number;
+  /** Selling price = harga_modal + markup: fixed rupiah, or percent (rounded up to a rupiah). */
+  markup: { kind: 'fixed' | 'percent'; value: number };
+  saldoIntervalMs: number;
+  /** A supplier deposit below this logs a warning at every check. */
+  saldoWarnBelow: number;
 }
 
 /** An operator key as the server keeps it: only its SHA-256, and a short id for the audit log. */
@@ -117,6 +181,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
   const database = parseDatabaseUrl(env.DATABASE_URL, cwd, problems, reader);
   const delay = parseDelay(env.PPOB_SIM_DELAY_MS, problems);
   const leaseMs = reader.int('PROCESSOR_LEASE_MS', 30_000, 1_000, 3_600_000);
+  const callbackTimeoutMs = reader.int('CALLBACK_TIMEOUT_MS', 15_000, 100, 120_000);
 
   const config: AppConfig = {
     nodeEnv,
@@ -157,6 +222,27 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
       ignoreAbort: reader.bool('PPOB_SIM_IGNORE_ABORT', false),
     },
     clockOffsetMs: reader.int('APP_CLOCK_OFFSET_MS', 0, -3_600_000, 3_600_000),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY, problems),
+    rateLimit: {
+      perMinute: reader.int('RATE_LIMIT_PER_MINUTE', 600, 0, 10_000_000),
+      registerPerHour: reader.int('RATE_LIMIT_REGISTER_PER_HOUR', 20, 0, 1_000_000),
+      authFailuresPerMinute: reader.int('RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', 30, 0, 1_000_000),
+      redisUrl: parseRedisUrl(env.REDIS_URL, problems),
+      redisPrefix: reader.string('RATE_LIMIT_REDIS_PREFIX', 'ppob:rl:'),
+    },
+    encryptionKey: parseEncryptionKey(env.APP_ENCRYPTION_KEY, nodeEnv, problems),
+    dataDir: database.type === 'sqlite' && database.path && database.path !== ':memory:' ? dirname(database.path) : join(cwd, 'data'),
+    callbacks: {
+      enabled: reader.bool('CALLBACK_ENABLED', true),
+      timeoutMs: callbackTimeoutMs,
+      retryScheduleMs: parseSchedule(env.CALLBACK_RETRY_SCHEDULE, problems),
+      // Development and tests deliver to receivers on this machine; production must not.
+      allowPrivate: reader.bool('CALLBACK_ALLOW_PRIVATE', false),
+      concurrency: reader.int('CALLBACK_CONCURRENCY', 200, 1, 5_000),
+      intervalMs: reader.int('CALLBACK_INTERVAL_MS', 1_000, 10, 600_000),
+      // Past the timeout, so a delivery still running is never claimed by another instance.
+      leaseMs: callbackTimeoutMs + 15_000,
+    },
     admin: { keys: parseAdminKeys(env.ADMIN_API_KEYS, problems) },
     deposit: {
       banks: parseDepositBanks(env.DEPOSIT_BANKS, problems),
@@ -166,7 +252,18 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
       maxOpen: reader.int('DEPOSIT_MAX_OPEN', 3, 1, 100),
     },
     tzLaporan: parseTimeZone(reader.string('TZ_LAPORAN', 'Asia/Jakarta'), problems),
+    ppobProvider: reader.oneOf('PPOB_PROVIDER', ['simulated', 'digiflazz'] as const, 'simulated'),
+    digiflazz: null,
   };
+  if (config.ppobProvider === 'digiflazz') config.digiflazz = parseDigiflazz(reader, problems);
+  if (config.digiflazz && config.digiflazz.timeoutMs > (leaseMs * 3) / 4) {
+    // The processor aborts a call a quarter lease before the lease ends; a supplier call must give up first.
+    problems.push(`DIGIFLAZZ_TIMEOUT_MS (${config.digiflazz.timeoutMs}) must be at most three quarters of PROCESSOR_LEASE_MS (${leaseMs})`);
+  }
+  if (config.ppobProvider !== 'simulated' && config.allowRegisterSaldo) {
+    // Saldo handed out by /register would buy real products from the supplier's deposit.
+    problems.push('ALLOW_REGISTER_SALDO=true is only allowed with PPOB_PROVIDER=simulated');
+  }
 
   if (config.deposit.min > config.deposit.max) {
     problems.push(`DEPOSIT_MIN (${config.deposit.min}) must not be above DEPOSIT_MAX (${config.deposit.max})`);
@@ -180,6 +277,45 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
 }
 
 export const appConfig = registerAs('app', () => readEnvConfig());
+
+function parseDigiflazz(reader: EnvReader, problems: string[]): DigiflazzConfig {
+  const required = (name: string): string => {
+    const value = reader.string(name, '');
+    if (!value) problems.push(`${name} is required when PPOB_PROVIDER=digiflazz`);
+    return value;
+  };
+  const url = reader.string('DIGIFLAZZ_URL', 'https://api.digiflazz.com/v1').replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/\s]+/.test(url)) problems.push(`DIGIFLAZZ_URL must be an http(s) URL, got "${url}"`);
+  const username = required('DIGIFLAZZ_USERNAME');
+  const apiKey = required('DIGIFLAZZ_API_KEY');
+  return {
+    url,
+    username,
+    sign: (suffix) => createHash('md5').update(username + apiKey + suffix).digest('hex'),
+    webhookSignature: webhookSignature(reader.string('DIGIFLAZZ_WEBHOOK_SECRET', '')),
+    testing: reader.bool('DIGIFLAZZ_TESTING', false),
+    timeoutMs: reader.int('DIGIFLAZZ_TIMEOUT_MS', 10_000, 100, 120_000),
+    // The supplier answers rc 83 to a price list asked for more often than every 5 minutes.
+    syncIntervalMs: reader.int('DIGIFLAZZ_SYNC_INTERVAL_MS', 600_000, 300_000, 86_400_000),
+    markup: parseMarkup(reader.string('DIGIFLAZZ_MARKUP', '0'), problems),
+    saldoIntervalMs: reader.int('DIGIFLAZZ_SALDO_INTERVAL_MS', 300_000, 1_000, 86_400_000),
+    saldoWarnBelow: reader.int('DIGIFLAZZ_SALDO_WARN_BELOW', 0, 0, 1_000_000_000_000),
+  };
+}
+
+function webhookSignature(secret: string): DigiflazzConfig['webhookSignature'] {
+  if (!secret) return null;
+  return (rawBody) => `sha1=${createHmac('sha1', secret).update(rawBody).digest('hex')}`;
+}
+
+function parseMarkup(value: string, problems: string[]): DigiflazzConfig['markup'] {
+  const match = /^(\d{1,9})(\.\d{1,2})?(%?)$/.exec(value);
+  if (!match || (match[2] && !match[3])) {
+    problems.push(`DIGIFLAZZ_MARKUP must be whole rupiah (e.g. 500) or a percent (e.g. 2.5%), got "${value}"`);
+    return { kind: 'fixed', value: 0 };
+  }
+  return match[3] ? { kind: 'percent', value: Number(match[1] + (match[2] ?? '')) } : { kind: 'fixed', value: Number(match[1]) };
+}
 
 function defaultInstanceId(): string {
   return `${hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -212,6 +348,64 @@ function parseDatabaseUrl(raw: string | undefined, cwd: string, problems: string
   }
   url.protocol = 'mysql:';
   return { type: 'mysql', url: url.toString(), poolSize, connectTimeoutMs };
+}
+
+function parseRedisUrl(raw: string | undefined, problems: string[]): string | null {
+  const value = raw?.trim();
+  if (!value) return null;
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'redis:' || url.protocol === 'rediss:') return value;
+  } catch {
+    // reported below
+  }
+  // Not echoed: a Redis URL may carry a password.
+  problems.push('REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379');
+  return null;
+}
+
+function parseTrustProxy(raw: string | undefined, problems: string[]): false | number | string[] {
+  const value = raw?.trim();
+  if (!value || value === 'false') return false;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const entries = value.split(',').map((e) => e.trim());
+  const bad = entries.filter((e) => !isIpOrCidr(e));
+  if (bad.length > 0) problems.push(`TRUST_PROXY must be a hop count or a comma-separated list of proxy addresses/CIDRs, got "${bad[0]}"`);
+  return entries;
+}
+
+/** 203.0.113.7, 198.51.100.0/24, 2001:db8::/32 */
+export function isIpOrCidr(value: string): boolean {
+  const [address, bits, extra] = value.split('/');
+  const family = isIP(address);
+  if (!family || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+function parseEncryptionKey(raw: string | undefined, nodeEnv: AppConfig['nodeEnv'], problems: string[]): Buffer | null {
+  const value = raw?.trim();
+  if (!value) {
+    if (nodeEnv === 'production') problems.push('APP_ENCRYPTION_KEY is required in production (32 random bytes, base64: openssl rand -base64 32)');
+    return null;
+  }
+  const key = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : Buffer.alloc(0);
+  // The value itself never goes into the message: it is a secret.
+  if (key.length !== 32) problems.push('APP_ENCRYPTION_KEY must be 32 bytes in base64 (44 characters: openssl rand -base64 32)');
+  return key.length === 32 ? key : null;
+}
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** "5s,5m,30m,2h" -> milliseconds. */
+function parseSchedule(raw: string | undefined, problems: string[]): number[] {
+  const value = raw?.trim() || '5s,5m,30m,2h,5h,10h,10h';
+  const steps = value.split(',').map((part) => /^(\d{1,6})(ms|s|m|h)$/.exec(part.trim()));
+  if (steps.length > 20 || steps.some((m) => m === null)) {
+    problems.push(`CALLBACK_RETRY_SCHEDULE must be up to 20 comma-separated durations like 5s,5m,2h, got "${value}"`);
+    return [5_000];
+  }
+  return steps.map((m) => Number(m![1]) * DURATION_UNITS_MS[m![2]]);
 }
 
 /**

@@ -64,6 +64,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly upstreamSaldo = new Gauge({
+    name: 'ppob_upstream_saldo',
+    help: "The supplier deposit (rupiah) at the last /cek-saldo; alert when it runs low",
+    registers: [this.registry],
+  });
+
   readonly needsOperator = new Counter({
     name: 'ppob_transaksi_needs_operator_total',
     help: 'Transaksi this instance handed to an operator (perlu_operator): outcome unknown after every attempt, never refunded',
@@ -130,6 +136,32 @@ export class MetricsService {
   readonly deadlocks = new Counter({
     name: 'ppob_db_deadlocks_total',
     help: 'Deadlocks (1213) reported by the database, whether or not the retry then succeeded',
+    registers: [this.registry],
+  });
+
+  readonly rateLimited = new Counter({
+    name: 'ppob_rate_limited_total',
+    help: 'Requests answered 429, by limiter (reseller, register, auth-failures)',
+    labelNames: ['limiter'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rateLimitStoreErrors = new Counter({
+    name: 'ppob_rate_limit_store_errors_total',
+    help: 'Rate-limit counter updates that failed (Redis unreachable); those requests were let through (fail open)',
+    registers: [this.registry],
+  });
+
+  readonly callbackDeliveries = new Counter({
+    name: 'ppob_callback_attempts_total',
+    help: 'Callback delivery attempts by result: sukses (2xx), retry (failed, tried again later), gagal (410 or retries exhausted)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly callbackFailures = new Counter({
+    name: 'ppob_callback_dispatch_errors_total',
+    help: 'Claims or result writes of the callback dispatcher that failed (database unreachable or erroring)',
     registers: [this.registry],
   });
 

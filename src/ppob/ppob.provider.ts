@@ -17,8 +17,23 @@ export interface PpobRequest {
  * customers); `sn` is the serial number / token of a delivered product, which customers need.
  */
 export type PpobResult =
-  | { status: 'sukses'; hasil: string; sn?: string | null }
-  | { status: 'gagal'; hasil: string };
+  | { status: 'sukses'; hasil: string; sn?: string | null; upstream?: UpstreamRecord }
+  | { status: 'gagal'; hasil: string; upstream?: UpstreamRecord };
+
+/** The supplier's own code and message, kept on the purchase for the operator (never shown to customers). */
+export interface UpstreamRecord {
+  rc: string | null;
+  pesan: string | null;
+}
+
+/** A PLN customer as the upstream knows them, shown before a token is bought. */
+export interface PlnCustomer {
+  customer_no: string;
+  meter_no: string;
+  subscriber_id: string;
+  name: string;
+  segment_power: string;
+}
 
 /** What the upstream says about an idempotency key when asked ("cek status"). */
 export type PpobInquiry =
@@ -48,6 +63,12 @@ export abstract class PpobProvider {
   abstract execute(request: PpobRequest, signal?: AbortSignal): Promise<PpobResult>;
 
   abstract inquire(idempotencyKey: string, signal?: AbortSignal): Promise<PpobInquiry>;
+
+  /** The PLN customer behind a meter or customer number, or null when the upstream knows none. Throws PpobUnavailableError when it cannot say. */
+  // Not abstract: test doubles of the purchase path need not implement it.
+  inquirePln(_customerNo: string): Promise<PlnCustomer | null> {
+    return Promise.reject(new PpobUnavailableError('this provider has no PLN inquiry'));
+  }
 }
 
 export class PpobUnavailableError extends Error {

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -8,7 +8,7 @@ import { dbTime, execute } from '../database/raw-sql';
 import { sqlDateTime } from '../database/sql-time';
 import { TransactionRunner } from '../database/transaction-runner';
 import { PpobSimEksekusi } from './ppob-sim-eksekusi.entity';
-import { PpobInProgressError, PpobInquiry, PpobProvider, PpobRequest, PpobResult, PpobUnavailableError } from './ppob.provider';
+import { PlnCustomer, PpobInProgressError, PpobInquiry, PpobProvider, PpobRequest, PpobResult, PpobUnavailableError } from './ppob.provider';
 import { SANDBOX_NUMBERS } from './sandbox-numbers';
 
 /**
@@ -89,6 +89,24 @@ export class SimulatedPpobProvider extends PpobProvider {
     if (dbTime(previous.waktu).getTime() + LOST_CALL_GRACE_MS > Date.now()) return { state: 'in-progress' };
     await this.forget(Number(previous.id));
     return this.inquire(idempotencyKey);
+  }
+
+  /**
+   * Made-up but deterministic: the same number always names the same customer, so client
+   * developers can test their screens. Numbers of fewer than 10 digits are unknown.
+   */
+  inquirePln(customerNo: string): Promise<PlnCustomer | null> {
+    if (!/^\d{10,13}$/.test(customerNo)) return Promise.resolve(null);
+    const h = createHash('sha256').update(customerNo).digest();
+    const names = ['BUDI SANTOSO', 'SITI AMINAH', 'AGUS PRASETYO', 'DEWI LESTARI', 'RUDI HARTONO', 'NURUL HIDAYAH'];
+    const power = ['R1 /000000900', 'R1 /000001300', 'R1 /000002200', 'R2 /000003500', 'B1 /000005500'];
+    return Promise.resolve({
+      customer_no: customerNo,
+      meter_no: customerNo.padStart(11, '0').slice(-11),
+      subscriber_id: String(h.readUInt32BE(0)).padStart(12, '5'),
+      name: names[h[4] % names.length],
+      segment_power: power[h[5] % power.length],
+    });
   }
 
   /** The upstream has the request: recorded as in flight, `waktu` its planned end. */

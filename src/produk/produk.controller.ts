@@ -1,7 +1,7 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyAuth } from '../common/api-docs.decorators';
-import { ProdukResponseDto } from './produk.dto';
+import { ProdukQueryDto, ProdukResponseDto } from './produk.dto';
 import { ProdukService } from './produk.service';
 
 @ApiTags('produk')
@@ -11,9 +11,9 @@ export class ProdukController {
 
   @Get()
   @ApiKeyAuth()
-  @ApiOperation({ summary: 'Active products with price (harga) and face value (nominal)' })
+  @ApiOperation({ summary: 'Products that can be bought now, with price (harga) and face value (nominal); filter by kategori and brand' })
   @ApiOkResponse({ type: [ProdukResponseDto] })
-  list(): Promise<ProdukResponseDto[]> {
-    return this.produk.listActive();
+  list(@Query() query: ProdukQueryDto): Promise<ProdukResponseDto[]> {
+    return this.produk.listActive(query);
   }
 }

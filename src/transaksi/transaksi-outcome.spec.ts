@@ -9,7 +9,7 @@ describe('decideOutcome', () => {
 
   it('settles a definite answer on any claim: sukses with the serial number, gagal with a refund and a fixed text', () => {
     for (const attempt of [1, 3, 4, 6]) {
-      expect(decideOutcome(sukses, attempt, policy)).toEqual({ type: 'sukses', hasil: 'Sukses. SN: 42' });
+      expect(decideOutcome(sukses, attempt, policy)).toEqual({ type: 'sukses', hasil: 'Sukses. SN: 42', sn: '42' });
       expect(decideOutcome(gagal, attempt, policy)).toEqual({ type: 'gagal-refund', hasil: HASIL.gagalProvider });
     }
   });

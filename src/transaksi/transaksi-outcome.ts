@@ -1,4 +1,4 @@
-import type { PpobResult } from '../ppob/ppob.provider';
+import type { PpobResult, UpstreamRecord } from '../ppob/ppob.provider';
 
 /**
  * What happens to a claimed purchase, decided in one place. The processor reports what the
@@ -26,8 +26,8 @@ export type AttemptReport =
   | { kind: 'unknown'; reason: string };
 
 export type Outcome =
-  | { type: 'sukses'; hasil: string }
-  | { type: 'gagal-refund'; hasil: string }
+  | { type: 'sukses'; hasil: string; sn?: string | null; upstream?: UpstreamRecord }
+  | { type: 'gagal-refund'; hasil: string; upstream?: UpstreamRecord }
   | { type: 'retry-later'; inMs: number; hasil: string }
   | { type: 'wait-upstream'; inMs: number; hasil: string }
   | { type: 'needs-operator'; hasil: string };
@@ -59,8 +59,8 @@ export function decideOutcome(report: AttemptReport, attempt: number, policy: Ou
   switch (report.kind) {
     case 'result':
       return report.result.status === 'sukses'
-        ? { type: 'sukses', hasil: HASIL.sukses(report.result.sn) }
-        : { type: 'gagal-refund', hasil: HASIL.gagalProvider };
+        ? { type: 'sukses', hasil: HASIL.sukses(report.result.sn), ...upstreamOf(report.result) }
+        : { type: 'gagal-refund', hasil: HASIL.gagalProvider, ...upstreamOf(report.result) };
     case 'not-executed':
       // Only an inquiry says this, and only after every allowed call: nothing was delivered.
       return { type: 'gagal-refund', hasil: HASIL.gagalTidakDiproses };
@@ -71,6 +71,14 @@ export function decideOutcome(report: AttemptReport, attempt: number, policy: Ou
       if (attempt >= 2 * policy.maxAttempts) return { type: 'needs-operator', hasil: HASIL.operator };
       return { type: 'retry-later', inMs: retryDelayMs(attempt, policy), hasil: HASIL.retry };
   }
+}
+
+/** The serial number and the supplier's rc and message, to keep on the purchase. */
+function upstreamOf(result: PpobResult): { sn?: string | null; upstream?: UpstreamRecord } {
+  const fields: { sn?: string | null; upstream?: UpstreamRecord } = {};
+  if (result.upstream) fields.upstream = result.upstream;
+  if (result.status === 'sukses' && result.sn) fields.sn = result.sn;
+  return fields;
 }
 
 /** 500 ms doubling per attempt, never beyond one lease; inquiries wait a lease between tries. */

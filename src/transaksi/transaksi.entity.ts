@@ -48,6 +48,21 @@ export class Transaksi {
   @Column({ name: 'perlu_operator', type: 'boolean', default: false })
   perluOperator!: boolean;
 
+  /** The supplier's serial number / token of a delivered purchase. */
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  sn!: string | null;
+
+  /** The supplier's last rc and message (for the operator; customers see hasil_eksekusi). */
+  @Column({ name: 'upstream_rc', type: 'varchar', length: 4, nullable: true })
+  upstreamRc!: string | null;
+
+  @Column({ name: 'upstream_pesan', type: 'varchar', length: 255, nullable: true })
+  upstreamPesan!: string | null;
+
+  /** /beli's callback_url: overrides the reseller's endpoint for this purchase's event. */
+  @Column({ name: 'callback_url', type: 'varchar', length: 2048, nullable: true })
+  callbackUrl!: string | null;
+
   @Column({ type: 'datetime', precision: 3 })
   waktu!: Date;
 

@@ -14,12 +14,14 @@ export function toTransaksiResponse(row: Transaksi): TransaksiResponseDto {
     waktu: row.waktu.toISOString(),
     updated_at: row.updatedAt.toISOString(),
     hasil_eksekusi: row.hasilEksekusi,
+    // Only a delivered purchase has a serial number the customer may use.
+    sn: row.status === 'sukses' ? row.sn : null,
   };
 }
 
 /** The columns transaksiFromRow() reads, for raw SELECTs (and RETURNING) of the hot paths. */
 export const TRANSAKSI_COLUMNS =
-  'id, user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, hasil_eksekusi, attempts, locked_by, locked_until, perlu_operator, waktu, updated_at';
+  'id, user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, hasil_eksekusi, attempts, locked_by, locked_until, perlu_operator, sn, upstream_rc, upstream_pesan, callback_url, waktu, updated_at';
 
 export interface TransaksiRow {
   id: number | string;
@@ -35,6 +37,10 @@ export interface TransaksiRow {
   locked_by: string | null;
   locked_until: Date | string | null;
   perlu_operator: number | string | boolean;
+  sn?: string | null;
+  upstream_rc?: string | null;
+  upstream_pesan?: string | null;
+  callback_url: string | null;
   waktu: Date | string;
   updated_at: Date | string;
 }
@@ -55,6 +61,10 @@ export function transaksiFromRow(row: TransaksiRow): Transaksi {
     lockedBy: row.locked_by,
     lockedUntil: dbTimeOrNull(row.locked_until),
     perluOperator: Number(row.perlu_operator) === 1 || row.perlu_operator === true,
+    sn: row.sn ?? null,
+    upstreamRc: row.upstream_rc ?? null,
+    upstreamPesan: row.upstream_pesan ?? null,
+    callbackUrl: row.callback_url ?? null,
     waktu: dbTime(row.waktu),
     updatedAt: dbTime(row.updated_at),
   });

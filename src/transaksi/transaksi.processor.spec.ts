@@ -426,7 +426,7 @@ describe('TransaksiProcessor', () => {
       await settle();
       provider.succeed(1);
       await settle();
-      expect(queue.finalized).toEqual([{ id: 1, result: { status: 'sukses', hasil: 'Sukses. SN: 1', refund: false } }]);
+      expect(queue.finalized).toEqual([{ id: 1, result: { status: 'sukses', hasil: 'Sukses. SN: 1', refund: false, sn: '1' } }]);
     });
 
     it('past PROCESSOR_MAX_ATTEMPTS only asks the upstream, and refunds when it never received the purchase', async () => {
@@ -445,7 +445,7 @@ describe('TransaksiProcessor', () => {
       sut.onApplicationBootstrap();
       await settle();
       expect(provider.requests).toEqual([]);
-      expect(queue.finalized).toEqual([{ id: 1, result: { status: 'sukses', hasil: 'Sukses. SN: 42', refund: false } }]);
+      expect(queue.finalized).toEqual([{ id: 1, result: { status: 'sukses', hasil: 'Sukses. SN: 42', refund: false, sn: '42' } }]);
     });
 
     it('waits for the upstream, without a refund, while it says the purchase is still in progress', async () => {

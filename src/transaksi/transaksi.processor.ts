@@ -203,9 +203,9 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
     const { row } = lease;
     switch (outcome.type) {
       case 'sukses':
-        return this.finish(lease, { status: 'sukses', hasil: outcome.hasil, refund: false });
+        return this.finish(lease, { status: 'sukses', hasil: outcome.hasil, refund: false, ...supplierFields(outcome) });
       case 'gagal-refund':
-        return this.finish(lease, { status: 'gagal', hasil: outcome.hasil, refund: true });
+        return this.finish(lease, { status: 'gagal', hasil: outcome.hasil, refund: true, ...supplierFields(outcome) });
       case 'retry-later':
       case 'wait-upstream':
         if ((await this.queue.postpone(row, outcome.inMs, outcome.hasil)) === 'lease-lost') this.leaseLost(row);
@@ -274,6 +274,11 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
     }
     this.leases.stop();
   }
+}
+
+/** The serial number and the supplier's rc and message, only when the outcome has them. */
+function supplierFields(outcome: { sn?: string | null; upstream?: FinalStatus['upstream'] }): Pick<FinalStatus, 'sn' | 'upstream'> {
+  return { ...(outcome.sn ? { sn: outcome.sn } : {}), ...(outcome.upstream ? { upstream: outcome.upstream } : {}) };
 }
 
 /** Waits for `work` until `deadline` (epoch ms); never rejects. */

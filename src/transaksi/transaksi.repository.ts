@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, FindOptionsWhere, LessThan, Repository } from 'typeorm';
+import { CallbackOutbox } from '../callback/callback-outbox';
 import { AppClock } from '../common/app-clock';
 import { parseServerVersion } from '../database/database-startup';
 import { dbTime, execute } from '../database/raw-sql';
-import { sqlDateTime } from '../database/sql-time';
-import { Dialect, TransactionRunner } from '../database/transaction-runner';
+import { DIALECT_SQL, DialectSql, sqlDateTime } from '../database/sql-time';
+import { TransactionRunner } from '../database/transaction-runner';
+import type { UpstreamRecord } from '../ppob/ppob.provider';
 import { LedgerService } from '../users/ledger.service';
 import { Transaksi, TransaksiStatus } from './transaksi.entity';
 import { TRANSAKSI_COLUMNS, transaksiFromRow, TransaksiRow } from './transaksi.mapper';
@@ -18,6 +20,7 @@ export interface NewTransaksi {
   nomorTujuan: string;
   nominal: number;
   harga: number;
+  callbackUrl: string | null;
 }
 
 /** A final status to write for a row this instance holds. */
@@ -28,7 +31,13 @@ export interface Settlement {
   hasil: string;
   /** Give the harga back in the same transaction (only for a definite failure). */
   refund: boolean;
+  /** The serial number of a delivered purchase. */
+  sn?: string | null;
+  /** The supplier's own rc and message, kept for the operator. */
+  upstream?: UpstreamRecord;
 }
+
+export type UpstreamSettlement = Omit<Settlement, 'row'>;
 
 export interface QueueCounts {
   pending: number;
@@ -59,6 +68,7 @@ export class TransaksiRepository {
     private readonly tx: TransactionRunner,
     private readonly ledger: LedgerService,
     private readonly clock: AppClock,
+    private readonly outbox: CallbackOutbox,
   ) {
     this.sql = DIALECT_SQL[tx.dialect];
   }
@@ -68,9 +78,9 @@ export class TransaksiRepository {
     const now = sqlDateTime(this.clock.now());
     const { insertId } = await execute(
       manager,
-      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, attempts, waktu, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
-      [trx.userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, now, now],
+      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, callback_url, status, attempts, waktu, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
+      [trx.userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, trx.callbackUrl, now, now],
     );
     return insertId;
   }
@@ -88,12 +98,12 @@ export class TransaksiRepository {
     const params: unknown[] = [];
     for (const trx of trxs) {
       if (trx.userId !== userId) throw new Error('insertPendingMany: purchases of one user only');
-      params.push(userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, now, now);
+      params.push(userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, trx.callbackUrl, now, now);
     }
     const returning = await this.insertReturns(manager);
     const inserted: unknown = await manager.query(
-      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, attempts, waktu, updated_at)
-       VALUES ${trxs.map(() => "(?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)").join(', ')}${returning ? ' RETURNING id, ref_id' : ''}`,
+      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, callback_url, status, attempts, waktu, updated_at)
+       VALUES ${trxs.map(() => "(?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)").join(', ')}${returning ? ' RETURNING id, ref_id' : ''}`,
       params,
     );
     const rows: Array<{ id: number | string; ref_id: string }> = returning
@@ -259,23 +269,71 @@ export class TransaksiRepository {
       const held = new Set(await this.lockHeld(manager, instanceId, [...new Set(settlements.map((s) => s.row.id))]));
       const writes = firstPerRow(settlements).filter((s) => held.has(s.row.id));
       if (writes.length === 0) return new Set<number>();
+      const now = this.clock.now();
       const statusCase = writes.map(() => 'WHEN ? THEN ?').join(' ');
       const params: unknown[] = [];
       for (const w of writes) params.push(w.row.id, w.status);
       for (const w of writes) params.push(w.row.id, w.hasil.slice(0, 500));
+      // The supplier's fields only when some result carries them (the simulated provider's do not).
+      const withUpstream = writes.some((w) => w.upstream || w.sn);
+      let upstreamSet = '';
+      if (withUpstream) {
+        upstreamSet = `sn = CASE id ${statusCase} END, upstream_rc = CASE id ${statusCase} END, upstream_pesan = CASE id ${statusCase} END,`;
+        for (const w of writes) params.push(w.row.id, w.sn ?? null);
+        for (const w of writes) params.push(w.row.id, w.upstream?.rc ?? null);
+        for (const w of writes) params.push(w.row.id, w.upstream?.pesan?.slice(0, 255) ?? null);
+      }
       await manager.query(
-        `UPDATE transaksi SET status = CASE id ${statusCase} END, hasil_eksekusi = CASE id ${statusCase} END,
+        `UPDATE transaksi SET status = CASE id ${statusCase} END, hasil_eksekusi = CASE id ${statusCase} END, ${upstreamSet}
            locked_by = NULL, locked_until = NULL, updated_at = ?
          WHERE id IN (${marks(writes)}) AND locked_by = ? AND status = 'proses'`,
-        [...params, sqlDateTime(this.clock.now()), ...writes.map((w) => w.row.id), instanceId],
+        [...params, sqlDateTime(now), ...writes.map((w) => w.row.id), instanceId],
       );
       const refunds = writes.filter((w) => w.refund).sort((a, b) => a.row.userId - b.row.userId || a.row.id - b.row.id);
       await this.ledger.applyCredits(
         manager,
         refunds.map(({ row }) => ({ userId: row.userId, jumlah: row.harga, jenis: 'refund', transaksiId: row.id, keterangan: `Refund transaksi ${row.id} (gagal)` })),
       );
+      // The callback events, in this same transaction (the outbox): a final status and its
+      // event commit together or not at all.
+      await this.outbox.recordFinal(manager, writes.map((w) => ({ row: w.row, status: w.status, hasil: w.hasil, sn: w.sn, updatedAt: now })));
       return new Set(writes.map((w) => w.row.id));
     }, 'READ COMMITTED');
+  }
+
+  /**
+   * A final status the supplier reported by itself (its callback), for a row any instance may
+   * hold, or none (perlu_operator). Fenced on `status = 'proses'` only: of the callback, a
+   * repeat, and the processor's own answer, exactly one write wins, and the others match no row
+   * (the processor's settle() is fenced on 'proses' too, and its heartbeat then sees the row gone).
+   * The refund, when there is one, is in the same transaction. Returns whether this call wrote it.
+   */
+  settleFromUpstream(id: number, s: UpstreamSettlement): Promise<boolean> {
+    return this.tx.run(async (manager) => {
+      const lock = this.tx.dialect === 'mysql' ? ' FOR UPDATE' : '';
+      const [raw]: TransaksiRow[] = await manager.query(`SELECT ${TRANSAKSI_COLUMNS} FROM transaksi WHERE id = ? AND status = 'proses'${lock}`, [id]);
+      if (!raw) return false;
+      const row = transaksiFromRow(raw);
+      const now = this.clock.now();
+      const { affected } = await execute(
+        manager,
+        `UPDATE transaksi SET status = ?, hasil_eksekusi = ?, sn = ?, upstream_rc = ?, upstream_pesan = ?, perlu_operator = 0,
+           locked_by = NULL, locked_until = NULL, updated_at = ? WHERE id = ? AND status = 'proses'`,
+        [s.status, s.hasil.slice(0, 500), s.sn ?? null, s.upstream?.rc ?? null, s.upstream?.pesan?.slice(0, 255) ?? null, sqlDateTime(now), id],
+      );
+      if (affected !== 1) return false;
+      if (s.refund) {
+        await this.ledger.apply(manager, { userId: row.userId, jumlah: row.harga, jenis: 'refund', transaksiId: id, keterangan: `Refund transaksi ${id} (gagal)` });
+      }
+      // The reseller's callback event commits with the status, as in settle().
+      await this.outbox.recordFinal(manager, [{ row, status: s.status, hasil: s.hasil, sn: s.sn, updatedAt: now }]);
+      return true;
+    }, 'READ COMMITTED');
+  }
+
+  async isInProgress(id: number): Promise<boolean> {
+    const rows: unknown[] = await this.transaksi.query("SELECT id FROM transaksi WHERE id = ? AND status = 'proses'", [id]);
+    return rows.length > 0;
   }
 
   /**
@@ -334,25 +392,6 @@ export class TransaksiRepository {
     return affected === ids.length;
   }
 }
-
-interface DialectSql {
-  /** The database's current UTC time, as a DATETIME(3) value comparable with stored ones. */
-  now: string;
-  /** now + the bound parameter `interval(ms)`. */
-  nowPlus: string;
-  interval(ms: number): number | string;
-}
-
-const DIALECT_SQL: Record<Dialect, DialectSql> = {
-  // UTC_TIMESTAMP, not NOW(): stored times are UTC whatever the session's time zone.
-  mysql: { now: 'UTC_TIMESTAMP(3)', nowPlus: 'UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND', interval: (ms) => Math.round(ms) * 1000 },
-  // The same text form sqlDateTime() stores ('2026-11-27 07:15:10.123'), so text comparison is time order.
-  sqlite: {
-    now: "strftime('%Y-%m-%d %H:%M:%f', 'now')",
-    nowPlus: "strftime('%Y-%m-%d %H:%M:%f', 'now', ?)",
-    interval: (ms) => `+${(Math.round(ms) / 1000).toFixed(3)} seconds`,
-  },
-};
 
 function marks(items: readonly unknown[]): string {
   return items.map(() => '?').join(', ');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../common/auth.decorators';
+import { CallbackService } from '../callback/callback.service';
 import { DomainError } from '../common/domain-error';
 import type { RequestDeadline } from '../http/request-deadline';
 import { BeliGroupCommit } from './beli-group-commit';
@@ -20,6 +21,7 @@ export class TransaksiService {
     private readonly groupCommit: BeliGroupCommit,
     private readonly users: UsersService,
     private readonly processor: TransaksiProcessor,
+    private readonly callbacks: CallbackService,
   ) {}
 
   /**
@@ -39,8 +41,9 @@ export class TransaksiService {
     // transaction, and the rare repeat is answered from the original below. One statement less
     // on every purchase that sends a ref_id.
     const refId = dto.ref_id ?? randomUUID().replace(/-/g, '');
+    const callbackUrl = dto.callback_url === undefined ? null : await this.callbacks.purchaseUrl(user.id, dto.callback_url);
     const outcome = await this.groupCommit.submit({
-      trx: { userId: user.id, produkId: produk.id, refId, nomorTujuan: dto.nomor_tujuan, nominal: produk.nominal, harga: produk.harga },
+      trx: { userId: user.id, produkId: produk.id, refId, nomorTujuan: dto.nomor_tujuan, nominal: produk.nominal, harga: produk.harga, callbackUrl },
       clientRefId: dto.ref_id ?? null,
       keterangan: `Pembelian ${produk.nama} ke ${dto.nomor_tujuan}`,
       deadline,

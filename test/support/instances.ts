@@ -52,6 +52,17 @@ const APP_VARIABLES = [
   'DEPOSIT_TTL_HOURS',
   'DEPOSIT_MAX_OPEN',
   'TZ_LAPORAN',
+  'PPOB_PROVIDER',
+  'DIGIFLAZZ_URL',
+  'DIGIFLAZZ_USERNAME',
+  'DIGIFLAZZ_API_KEY',
+  'DIGIFLAZZ_WEBHOOK_SECRET',
+  'DIGIFLAZZ_TESTING',
+  'DIGIFLAZZ_TIMEOUT_MS',
+  'DIGIFLAZZ_SYNC_INTERVAL_MS',
+  'DIGIFLAZZ_MARKUP',
+  'DIGIFLAZZ_SALDO_INTERVAL_MS',
+  'DIGIFLAZZ_SALDO_WARN_BELOW',
 ];
 
 /** Keeps at most this much of each output stream (the tail) per process. */
@@ -260,7 +271,15 @@ function childEnv(env: Record<string, string | undefined>): Record<string, strin
 /** Spawns one process and returns at once (no readiness wait): for processes expected to fail at boot. */
 export async function spawnApp(options: SpawnOptions): Promise<AppProcess> {
   assertBuilt();
-  const env = { ...(options.env ?? {}) };
+  const env: Record<string, string | undefined> = {
+    // One key for every process of a spec, so instances open each other's secrets.
+    APP_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    // Specs send everything from 127.0.0.1: limits off unless a spec sets them.
+    RATE_LIMIT_PER_MINUTE: '0',
+    RATE_LIMIT_REGISTER_PER_HOUR: '0',
+    RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '0',
+    ...(options.env ?? {}),
+  };
   // PORT may be given on purpose (even invalid, for the config tests); otherwise a free one.
   const port = 'PORT' in env ? Number(env.PORT) : await freePort();
   if (!('PORT' in env)) env.PORT = String(port);
@@ -351,9 +370,9 @@ export async function httpJson(
   baseUrl: string,
   method: 'GET' | 'POST',
   path: string,
-  options: { apiKey?: string; body?: unknown; timeoutMs?: number } = {},
+  options: { apiKey?: string; body?: unknown; timeoutMs?: number; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; json: any }> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...options.headers };
   if (options.apiKey) headers['x-api-key'] = options.apiKey;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(`${baseUrl}${path}`, {
