@@ -1,0 +1,81 @@
+import { createHmac } from 'node:crypto';
+import { SANDBOX } from '../src/fake-upstream/fake-digiflazz';
+import { beli, get, waitFor, waitForIdle } from './support/factories';
+import { FAKE_API_KEY, FAKE_SECRET, fundedReseller, SupplierStack, startSupplierStack, XLD10_HARGA } from './support/fake-supplier';
+import { describeFor, ENGINES } from './support/test-db';
+
+const START = 100_000;
+
+/** Adversarial cases of the supplier adapter found in review (issue 11). */
+describe.each(ENGINES)('Digiflazz supplier, review cases, on %s', (engine) => {
+  describeFor(engine)(engine, () => {
+    let stack: SupplierStack;
+    beforeAll(async () => {
+      stack = await startSupplierStack(engine);
+    });
+    afterAll(async () => {
+      await stack?.close();
+    });
+    beforeEach(() => {
+      stack.fake.faults = { slowMs: 0, slowCalls: 0, fail5xx: 0, resetAfterRecord: 0, dropCallbacks: false, duplicateCallbacks: false, outOfOrderCallbacks: false };
+      stack.fake.options.apiKey = FAKE_API_KEY;
+    });
+
+    const row = async (id: number) => {
+      const [r] = await stack.t.dataSource.query('SELECT status, attempts FROM transaksi WHERE id = ?', [id]);
+      return { status: r.status as string, attempts: Number(r.attempts) };
+    };
+    const refunds = async (id: number) => {
+      const [r] = await stack.t.dataSource.query("SELECT COUNT(*) AS n FROM mutasi WHERE transaksi_id = ? AND jenis = 'refund'", [id]);
+      return Number(r.n);
+    };
+
+    it('never refunds on a retry that the supplier refuses before looking at the ref_id (rc 41): the first call may have delivered', async () => {
+      const { t, fake } = stack;
+      const user = await fundedReseller(t.app, START);
+      // The first call is recorded (and delivered) but answered after the adapter gave up.
+      fake.faults.slowMs = 2_500;
+      fake.faults.slowCalls = 1;
+      const id: number = (await beli(t.app, user.apiKey, { produk_id: stack.produkId, nomor_tujuan: SANDBOX.SUKSES })).json().id;
+      await waitFor(async () => (fake.transactions.has(String(id)) ? true : undefined), 10_000, 'the supplier to record the purchase');
+      // Then our key stops being accepted (rotated at the supplier): every retry is rc 41 "Signature salah".
+      fake.options.apiKey = 'rotated-at-the-supplier';
+      await waitFor(async () => {
+        const r = await row(id);
+        return r.status !== 'proses' || r.attempts >= 3 ? r : undefined;
+      }, 20_000, 'a retry answered rc 41');
+      fake.options.apiKey = FAKE_API_KEY;
+      await waitForIdle(t.dataSource, 60_000);
+      expect(fake.transactions.get(String(id))).toMatchObject({ status: 'Sukses', calls: expect.any(Number) });
+      expect({ status: (await row(id)).status, refunds: await refunds(id) }).toEqual({ status: 'sukses', refunds: 0 });
+      const [u] = await t.dataSource.query('SELECT saldo FROM users WHERE id = ?', [user.id]);
+      expect(Number(u.saldo)).toBe(START - XLD10_HARGA);
+    }, 90_000);
+
+    it("settles a Sukses callback whose serial number is longer than the column, instead of answering 500 and leaving it stuck", async () => {
+      const { t, fake } = stack;
+      fake.faults.dropCallbacks = true;
+      fake.options.pendingMs = 60_000;
+      try {
+        const user = await fundedReseller(t.app, START);
+        const id: number = (await beli(t.app, user.apiKey, { produk_id: stack.produkId, nomor_tujuan: SANDBOX.PENDING_SUKSES })).json().id;
+        await waitFor(async () => (fake.transactions.has(String(id)) ? true : undefined), 10_000, 'the supplier to record the purchase');
+        // A PLN token's SN carries the customer's name, tariff and kWh; a long one is still the supplier's answer.
+        const sn = `1234-5678-9012-3456-7890/${'NAMA PELANGGAN SANGAT PANJANG '.repeat(5)}/R1M/900 VA/32.1`;
+        const trx = fake.transactions.get(String(id))!;
+        const raw = JSON.stringify({ data: { ref_id: String(id), customer_no: trx.customer_no, buyer_sku_code: trx.buyer_sku_code, message: 'Transaksi Sukses', status: 'Sukses', rc: '00', sn, buyer_last_saldo: 0, price: trx.price } });
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/webhook/digiflazz',
+          headers: { 'content-type': 'application/json', 'x-digiflazz-event': 'update', 'x-hub-signature': `sha1=${createHmac('sha1', FAKE_SECRET).update(raw).digest('hex')}` },
+          payload: raw,
+        });
+        expect({ statusCode: res.statusCode, body: res.json() }).toEqual({ statusCode: 200, body: { diterima: true, diubah: true } });
+        const status = (await get(t.app, user.apiKey, `/status/${id}`)).json();
+        expect(status).toMatchObject({ status: 'sukses', sn: expect.stringMatching(/^1234-5678-9012-3456-7890\//) });
+      } finally {
+        fake.options.pendingMs = 300;
+      }
+    });
+  });
+});
