@@ -5,6 +5,9 @@ import { PlnCustomer, PpobInProgressError, PpobInquiry, PpobProvider, PpobReques
 import { readTransaction, TransactionVerdict } from './digiflazz-answer';
 import { DigiflazzClient, DigiflazzUnreachableError } from './digiflazz.client';
 
+/** Refusals of the request before its ref_id is looked up: 40 payload error, 41 signature, 45 IP not allowed. */
+const REQUEST_REFUSED = new Set(['40', '41', '45']);
+
 /** What a purchase is sent as; read from the database, so a retry sends exactly what the first call sent. */
 interface Order {
   refId: string;
@@ -37,7 +40,7 @@ export class DigiflazzPpobProvider extends PpobProvider {
   }
 
   async execute(request: PpobRequest, signal?: AbortSignal): Promise<PpobResult> {
-    const verdict = await this.send(await this.order(request.idempotencyKey), signal);
+    const verdict = await this.send(await this.order(request.idempotencyKey), signal, request.attempt === 1);
     switch (verdict.kind) {
       case 'final':
       case 'rejected':
@@ -78,8 +81,14 @@ export class DigiflazzPpobProvider extends PpobProvider {
     };
   }
 
-  /** One /transaction call; the same body for the first call, every retry and every status check. */
-  async send(order: Order, signal?: AbortSignal): Promise<TransactionVerdict> {
+  /**
+   * One /transaction call; the same body for the first call, every retry and every status check.
+   * `firstCall`: no earlier call with this ref_id can exist (the row's first claim). Otherwise a
+   * refusal of the request itself (payload, signature, IP: checked before the supplier looks the
+   * ref_id up) says nothing about the transaction an earlier call may have created, so it is no
+   * ground for a refund.
+   */
+  async send(order: Order, signal?: AbortSignal, firstCall = false): Promise<TransactionVerdict> {
     if (!order.sku) return { kind: 'unknown', reason: `product of ref_id ${order.refId} has no supplier code (kode)` };
     const body: Record<string, unknown> = {
       username: this.client.username,
@@ -93,6 +102,9 @@ export class DigiflazzPpobProvider extends PpobProvider {
     if (order.maxPrice !== null) body.max_price = order.maxPrice;
     const answer = await this.call('/transaction', body, signal);
     const verdict = readTransaction(Array.isArray(answer.data) ? null : answer.data, order.refId, answer.httpStatus);
+    if (verdict.kind === 'rejected' && !firstCall && REQUEST_REFUSED.has(verdict.result.upstream?.rc ?? '')) {
+      return { kind: 'unknown', reason: `supplier refused the request itself (${verdict.result.hasil}); an earlier call with ref_id ${order.refId} may exist` };
+    }
     if (verdict.kind === 'rejected' && verdict.result.upstream?.rc === '44') {
       this.logger.error(`SUPPLIER DEPOSIT TOO LOW: ref_id ${order.refId} refused with rc 44; purchases fail (and are refunded) until the supplier deposit is topped up`);
     }
