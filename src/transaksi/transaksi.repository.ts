@@ -213,7 +213,7 @@ export class TransaksiRepository {
       let upstreamSet = '';
       if (withUpstream) {
         upstreamSet = `sn = CASE id ${statusCase} END, upstream_rc = CASE id ${statusCase} END, upstream_pesan = CASE id ${statusCase} END,`;
-        for (const w of writes) params.push(w.row.id, w.sn ?? null);
+        for (const w of writes) params.push(w.row.id, snColumn(w.sn));
         for (const w of writes) params.push(w.row.id, w.upstream?.rc ?? null);
         for (const w of writes) params.push(w.row.id, w.upstream?.pesan?.slice(0, 255) ?? null);
       }
@@ -250,7 +250,7 @@ export class TransaksiRepository {
         manager,
         `UPDATE transaksi SET status = ?, hasil_eksekusi = ?, sn = ?, upstream_rc = ?, upstream_pesan = ?, perlu_operator = 0,
            locked_by = NULL, locked_until = NULL, updated_at = ? WHERE id = ? AND status = 'proses'`,
-        [s.status, s.hasil.slice(0, 500), s.sn ?? null, s.upstream?.rc ?? null, s.upstream?.pesan?.slice(0, 255) ?? null, sqlDateTime(this.clock.now()), id],
+        [s.status, s.hasil.slice(0, 500), snColumn(s.sn), s.upstream?.rc ?? null, s.upstream?.pesan?.slice(0, 255) ?? null, sqlDateTime(this.clock.now()), id],
       );
       if (affected !== 1) return false;
       if (s.refund) {
@@ -340,6 +340,15 @@ const DIALECT_SQL: Record<Dialect, DialectSql> = {
     interval: (ms) => `+${(Math.round(ms) / 1000).toFixed(3)} seconds`,
   },
 };
+
+/**
+ * The serial number as transaksi.sn holds it (100 characters). A supplier's SN has no length
+ * limit (a PLN token's carries the name and kWh); too long, MySQL refuses the whole settlement
+ * and the purchase could never be written. The token leads the SN, and hasil_eksekusi keeps more.
+ */
+function snColumn(sn: string | null | undefined): string | null {
+  return sn ? sn.slice(0, 100) : null;
+}
 
 function marks(items: readonly unknown[]): string {
   return items.map(() => '?').join(', ');
