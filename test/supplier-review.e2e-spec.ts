@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { SANDBOX } from '../src/fake-upstream/fake-digiflazz';
 import { beli, get, waitFor, waitForIdle } from './support/factories';
-import { FAKE_API_KEY, FAKE_SECRET, fundedReseller, SupplierStack, startSupplierStack, XLD10_HARGA } from './support/fake-supplier';
+import { FAKE_API_KEY, FAKE_SECRET, fundedReseller, SupplierStack, startSupplierStack, syncProduk, XLD10_HARGA, XLD10_MODAL } from './support/fake-supplier';
 import { describeFor, ENGINES } from './support/test-db';
 
 const START = 100_000;
@@ -50,6 +50,31 @@ describe.each(ENGINES)('Digiflazz supplier, review cases, on %s', (engine) => {
       expect({ status: (await row(id)).status, refunds: await refunds(id) }).toEqual({ status: 'sukses', refunds: 0 });
       const [u] = await t.dataSource.query('SELECT saldo FROM users WHERE id = ?', [user.id]);
       expect(Number(u.saldo)).toBe(START - XLD10_HARGA);
+    }, 90_000);
+
+    it('sends the supplier price the purchase was sold at as max_price, also when a sync raised it before the call went through', async () => {
+      const { t, fake } = stack;
+      const user = await fundedReseller(t.app, START);
+      const xl = fake.products.find((p) => p.buyer_sku_code === 'xld10')!;
+      // The supplier is busy (rc 85, nothing created) while it raises its price and we sync it.
+      fake.faults.tryLaterCalls = 1_000;
+      const before = fake.tryLaterAnswered;
+      try {
+        const id: number = (await beli(t.app, user.apiKey, { produk_id: stack.produkId, nomor_tujuan: SANDBOX.SUKSES })).json().id;
+        await waitFor(async () => (fake.tryLaterAnswered > before ? true : undefined), 10_000, 'the first call answered rc 85');
+        xl.price = XLD10_MODAL + 2_000;
+        expect((await syncProduk(t.app)).statusCode).toBe(200);
+        fake.faults.tryLaterCalls = 0;
+        await waitForIdle(t.dataSource, 60_000);
+        // Sold at XLD10_MODAL + markup: the supplier must not charge it the new, higher price.
+        const charged = fake.transactions.get(String(id));
+        expect({ supplierPrice: charged?.price ?? null, maxPrice: charged?.max_price ?? null }).toEqual({ supplierPrice: null, maxPrice: null });
+        expect({ status: (await row(id)).status, refunds: await refunds(id) }).toEqual({ status: 'gagal', refunds: 1 });
+      } finally {
+        fake.faults.tryLaterCalls = 0;
+        xl.price = XLD10_MODAL;
+        await syncProduk(t.app);
+      }
     }, 90_000);
 
     it("settles a Sukses callback whose serial number is longer than the column, instead of answering 500 and leaving it stuck", async () => {

@@ -40,6 +40,8 @@ export interface FakeFaults {
   duplicateCallbacks: boolean;
   /** The final callback, then a stale Pending one for the same ref_id. */
   outOfOrderCallbacks: boolean;
+  /** The next N /transaction calls for a new ref_id are answered rc 85 (limit: try later), nothing created. */
+  tryLaterCalls?: number;
 }
 
 export interface FakeOptions {
@@ -114,6 +116,8 @@ export class FakeDigiflazz {
   products: FakeProduct[];
   webhookUrl: string;
   callbacksSent = 0;
+  /** /transaction calls answered rc 85 by the `tryLaterCalls` fault. */
+  tryLaterAnswered = 0;
   readonly callbacksByUrl = new Map<string, number>();
   private lastPriceList = -Infinity;
   priceListCalls = 0;
@@ -188,6 +192,11 @@ export class FakeDigiflazz {
       }
       existing.calls++;
       return this.faulty(res, this.view(existing));
+    }
+    if ((this.faults.tryLaterCalls ?? 0) > 0) {
+      this.faults.tryLaterCalls!--;
+      this.tryLaterAnswered++;
+      return this.answer(res, 400, this.refusal(refId, customerNo, sku, '85', 'Limitasi transaksi, silakan coba lagi nanti'));
     }
     const testing = body.testing === true;
     const product = this.products.find((p) => p.buyer_sku_code === sku);
