@@ -18,6 +18,8 @@ export interface NewTransaksi {
   nomorTujuan: string;
   nominal: number;
   harga: number;
+  /** The product's supplier price at /beli: the max_price of every call for this purchase. */
+  hargaModal: number | null;
 }
 
 /** A final status to write for a row this instance holds. */
@@ -73,9 +75,9 @@ export class TransaksiRepository {
     const now = sqlDateTime(this.clock.now());
     const { insertId } = await execute(
       manager,
-      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, attempts, waktu, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
-      [trx.userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, now, now],
+      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, harga_modal, status, attempts, waktu, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
+      [trx.userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, trx.hargaModal, now, now],
     );
     return insertId;
   }

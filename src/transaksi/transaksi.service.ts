@@ -63,6 +63,7 @@ export class TransaksiService {
               nomorTujuan: dto.nomor_tujuan,
               nominal: produk.nominal,
               harga: produk.harga,
+              hargaModal: produk.hargaModal ?? null,
             });
             return id;
           },
