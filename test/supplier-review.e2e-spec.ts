@@ -77,6 +77,26 @@ describe.each(ENGINES)('Digiflazz supplier, review cases, on %s', (engine) => {
       }
     }, 90_000);
 
+    it('answers every malformed signed callback with 200 or a 4xx with detail, never 500, and changes nothing', async () => {
+      const { t } = stack;
+      const [before] = await t.dataSource.query("SELECT COUNT(*) AS n FROM mutasi");
+      const raws = ['[]', '"x"', '123', 'null', '{', '{"data": []}', '{"data": "x"}', '{"data": {"ref_id": {"a": 1}}}', '{"data": {"ref_id": 99999999999999999999}}',
+        '{"data": {"ref_id": "123456789012345678", "status": "Gagal", "rc": "02"}}', '{"data": {"ref_id": "1", "status": {"x": 1}, "rc": 0, "sn": {"x": 1}, "message": ["a"]}}',
+        '{"__proto__": {"x": 1}, "data": {"ref_id": "1"}}', '{"data": {"ref_id": "1", "status": "Sukses", "rc": "00", "sn": "' + 'x'.repeat(5_000) + '"}}'];
+      for (const raw of raws) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/webhook/digiflazz',
+          headers: { 'content-type': 'application/json', 'x-digiflazz-event': 'update', 'x-hub-signature': `sha1=${createHmac('sha1', FAKE_SECRET).update(raw).digest('hex')}` },
+          payload: raw,
+        });
+        const ok = res.statusCode === 200 || (res.statusCode >= 400 && res.statusCode < 500 && typeof res.json().detail === 'string');
+        expect({ raw: raw.slice(0, 80), statusCode: res.statusCode, ok }).toEqual({ raw: raw.slice(0, 80), statusCode: res.statusCode, ok: true });
+      }
+      const [after] = await t.dataSource.query("SELECT COUNT(*) AS n FROM mutasi");
+      expect(Number(after.n)).toBe(Number(before.n));
+    });
+
     it("settles a Sukses callback whose serial number is longer than the column, instead of answering 500 and leaving it stuck", async () => {
       const { t, fake } = stack;
       fake.faults.dropCallbacks = true;
