@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { SANDBOX } from '../src/fake-upstream/fake-digiflazz';
+import { reseller } from './support/admin';
 import { beli, get, waitFor, waitForIdle } from './support/factories';
 import { FAKE_API_KEY, FAKE_SECRET, fundedReseller, SupplierStack, startSupplierStack, syncProduk, XLD10_HARGA, XLD10_MODAL } from './support/fake-supplier';
 import { describeFor, ENGINES } from './support/test-db';
@@ -95,6 +96,21 @@ describe.each(ENGINES)('Digiflazz supplier, review cases, on %s', (engine) => {
       }
       const [after] = await t.dataSource.query("SELECT COUNT(*) AS n FROM mutasi");
       expect(Number(after.n)).toBe(Number(before.n));
+    });
+
+    it('answers /inquiry-pln 503 when the supplier cannot say (rc 86 limit, rc 41 signature), 404 only when it says the number is wrong', async () => {
+      const { t, fake } = stack;
+      const user = await fundedReseller(t.app, 1_000);
+      const ask = () => reseller(t.app, user.apiKey, 'POST', '/inquiry-pln', { nomor_tujuan: '530000000001' });
+      fake.faults.tryLaterCalls = 1;
+      const limited = await ask();
+      expect({ statusCode: limited.statusCode, code: limited.json().code }).toEqual({ statusCode: 503, code: 'SUPPLIER_UNAVAILABLE' });
+      fake.options.apiKey = 'rotated-at-the-supplier';
+      const refused = await ask();
+      expect({ statusCode: refused.statusCode, code: refused.json().code }).toEqual({ statusCode: 503, code: 'SUPPLIER_UNAVAILABLE' });
+      fake.options.apiKey = FAKE_API_KEY;
+      expect((await ask()).statusCode).toBe(200);
+      expect((await reseller(t.app, user.apiKey, 'POST', '/inquiry-pln', { nomor_tujuan: '530000000009' })).statusCode).toBe(404);
     });
 
     it("settles a Sukses callback whose serial number is longer than the column, instead of answering 500 and leaving it stuck", async () => {

@@ -40,7 +40,7 @@ export interface FakeFaults {
   duplicateCallbacks: boolean;
   /** The final callback, then a stale Pending one for the same ref_id. */
   outOfOrderCallbacks: boolean;
-  /** The next N /transaction calls for a new ref_id are answered rc 85 (limit: try later), nothing created. */
+  /** The next N /transaction calls for a new ref_id are answered rc 85 (limit: try later), nothing created; /inquiry-pln calls rc 86. */
   tryLaterCalls?: number;
 }
 
@@ -290,6 +290,11 @@ export class FakeDigiflazz {
   private inquiryPln(body: Record<string, unknown>, res: ServerResponse): void {
     const customerNo = typeof body.customer_no === 'string' ? body.customer_no : '';
     if (body.sign !== this.sign(customerNo)) return this.answer(res, 400, { rc: '41', message: 'Signature Anda salah' });
+    if ((this.faults.tryLaterCalls ?? 0) > 0) {
+      this.faults.tryLaterCalls!--;
+      this.tryLaterAnswered++;
+      return this.answer(res, 400, { status: 'Gagal', rc: '86', message: 'Limitasi cek nomor PLN, silakan coba lagi nanti', customer_no: customerNo });
+    }
     const known = PLN_CUSTOMERS[customerNo];
     if (!known) return this.answer(res, 200, { status: 'Gagal', rc: '54', message: 'Nomor meter/idpel salah', customer_no: customerNo });
     return this.answer(res, 200, { status: 'Sukses', message: 'Transaksi Sukses', customer_no: customerNo, ...known });
