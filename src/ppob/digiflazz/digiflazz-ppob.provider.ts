@@ -4,6 +4,7 @@ import type { DigiflazzConfig } from '../../config/app.config';
 import { PlnCustomer, PpobInProgressError, PpobInquiry, PpobProvider, PpobRequest, PpobResult, PpobUnavailableError } from '../ppob.provider';
 import { readTransaction, TransactionVerdict } from './digiflazz-answer';
 import { DigiflazzClient, DigiflazzUnreachableError } from './digiflazz.client';
+import { rcMeaning } from './digiflazz-rc';
 
 /** Refusals of the request before its ref_id is looked up: 40 payload error, 41 signature, 45 IP not allowed. */
 const REQUEST_REFUSED = new Set(['40', '41', '45']);
@@ -70,7 +71,12 @@ export class DigiflazzPpobProvider extends PpobProvider {
     const answer = await this.call('/inquiry-pln', { username: this.client.username, customer_no: customerNo, sign: this.client.sign(customerNo) });
     const data = Array.isArray(answer.data) ? null : answer.data;
     if (answer.httpStatus >= 500 || !data) throw new PpobUnavailableError(`PLN inquiry: supplier answered HTTP ${answer.httpStatus}`);
-    if (data.status !== 'Sukses' || typeof data.name !== 'string') return null;
+    if (data.status !== 'Sukses' || typeof data.name !== 'string') {
+      // The supplier looked the number up and says it is wrong (54 and the like).
+      if (data.status === 'Gagal' && rcMeaning(data.rc) === 'gagal') return null;
+      // A limit (86), a refused request (41, 45), an unknown code: nothing said about the customer.
+      throw new PpobUnavailableError(`PLN inquiry: supplier answered HTTP ${answer.httpStatus}, rc ${String(data.rc)}`);
+    }
     const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
     return {
       customer_no: text(data.customer_no) || customerNo,
