@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { SANDBOX } from '../src/fake-upstream/fake-digiflazz';
-import { reseller } from './support/admin';
+import { admin, reseller } from './support/admin';
 import { beli, get, waitFor, waitForIdle } from './support/factories';
 import { FAKE_API_KEY, FAKE_SECRET, fundedReseller, SupplierStack, startSupplierStack, syncProduk, XLD10_HARGA, XLD10_MODAL } from './support/fake-supplier';
 import { describeFor, ENGINES } from './support/test-db';
@@ -111,6 +111,17 @@ describe.each(ENGINES)('Digiflazz supplier, review cases, on %s', (engine) => {
       fake.options.apiKey = FAKE_API_KEY;
       expect((await ask()).statusCode).toBe(200);
       expect((await reseller(t.app, user.apiKey, 'POST', '/inquiry-pln', { nomor_tujuan: '530000000009' })).statusCode).toBe(404);
+    });
+
+    it('runs one price-list sync at a time on one instance too: a second operator sync while one runs is 409', async () => {
+      const { t } = stack;
+      expect((await syncProduk(t.app)).statusCode).toBe(200);
+      const calls = stack.fake.priceListCalls;
+      const answers = await Promise.all([admin(t.app, 'POST', '/admin/produk/sync'), admin(t.app, 'POST', '/admin/produk/sync')]);
+      expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 409]);
+      expect(answers.find((a) => a.statusCode === 409)!.json().code).toBe('SUPPLIER_SYNC_RUNNING');
+      // The supplier was asked once: a second ask within 5 minutes is its rc 83.
+      expect(stack.fake.priceListCalls - calls).toBe(1);
     });
 
     it("settles a Sukses callback whose serial number is longer than the column, instead of answering 500 and leaving it stuck", async () => {
