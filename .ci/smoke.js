@@ -100,6 +100,8 @@ async function smoke(node, binding, engine) {
       DATABASE_URL: databaseUrl,
       // Register-time saldo is opt-in (and only with the simulated provider).
       ALLOW_REGISTER_SALDO: 'true',
+      // Production refuses to boot without it (it encrypts private keys and callback secrets).
+      APP_ENCRYPTION_KEY: require('node:crypto').randomBytes(32).toString('base64'),
       PPOB_SIM_DELAY_MS: '50',
       PROCESSOR_INTERVAL_MS: '100',
     });

@@ -209,7 +209,7 @@ async function startInstance(env, { script = 'dist/src/main.js', nodeArgs = [], 
   const spawnedAt = Date.now();
   const child = spawn(serviceNode.bin, [...nodeArgs, script], {
     cwd: ROOT,
-    env: { ...process.env, ...serviceNode.env, NODE_ENV: 'development', ALLOW_REGISTER_SALDO: 'true', LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...process.env, ...serviceNode.env, NODE_ENV: 'development', ALLOW_REGISTER_SALDO: 'true', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_REGISTER_PER_HOUR: '0', APP_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'), ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe', ...(ipc ? ['ipc'] : [])],
   });
   children.add(child);

@@ -27,13 +27,14 @@ const lib = require('./lib');
 const report = require('./report');
 const runtime = require('../test/support/node-runtime');
 
-const DEFAULT_PHASES = ['http', 'processor', 'pickup', 'supplier'];
+const DEFAULT_PHASES = ['http', 'processor', 'pickup', 'supplier', 'partner'];
 const PHASES = {
   http: () => require('./http-compare'),
   processor: () => require('./processor-drain'),
   pickup: () => require('./pickup'),
   slow: () => require('./processor-throughput'),
   supplier: () => require('./supplier-drain'),
+  partner: () => require('./partner'),
 };
 
 function selectedPhases() {

@@ -1,17 +1,18 @@
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LogController } from 'fastify';
+import { FastifyInstance, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { ADMIN_KEY_SCHEME, ADMIN_TAG } from './admin/admin-auth.decorators';
 import { API_KEY_SCHEME } from './common/api-docs.decorators';
+import { APP_VERSION } from './common/app-version';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app.config';
 import { buildDataSourceOptions } from './database/data-source-options';
 import { initDataSource } from './database/database-startup';
-import { keepRawJsonBodies } from './supplier/raw-body';
+import { keepRawJsonBodies } from './common/raw-body';
 import { HttpDrain, installConnectionCloser, installHttpLifecycle, installRouteTable, requestIdFrom, SingleReplyFastifyAdapter } from './http/http-lifecycle';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
 import { MetricsService } from './metrics/metrics.service';
@@ -29,6 +30,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const dataSource = await initDataSource(buildDataSourceOptions(config.database, log));
   const adapter = new SingleReplyFastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
+    // request.ip: the socket's peer unless TRUST_PROXY names the proxies in front (ip_allowlist).
+    // A hop count as Fastify itself compiles it (its type declarations omit the number form).
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     // Fastify logs through the same pino instance, so request.log lines carry `reqId`.
     loggerInstance: log,
     // One access-log line per request comes from http-lifecycle.ts instead of Fastify's two.
@@ -63,6 +67,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   return app;
 }
 
+
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
+}
+
 function setupSwagger(app: NestFastifyApplication): void {
   const document = new DocumentBuilder()
     .setTitle('PPOB API')
@@ -70,7 +79,7 @@ function setupSwagger(app: NestFastifyApplication): void {
       'Pulsa, data and PLN token purchases for resellers. Register to get an API key, send it as `x-api-key`. ' +
         'POST /beli answers `pending` at once; poll GET /status/{id}. Every error has `statusCode`, `code` and `detail`.',
     )
-    .setVersion('0.1.0')
+    .setVersion(APP_VERSION)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key', description: '64 hex characters from /register' }, API_KEY_SCHEME)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-admin-key', description: 'An operator key from ADMIN_API_KEYS (the /admin routes only)' }, ADMIN_KEY_SCHEME)
     .addTag(ADMIN_TAG, 'Operator API: deposits, products, resellers, transactions, reports. Needs x-admin-key; 404 while ADMIN_API_KEYS is unset.')

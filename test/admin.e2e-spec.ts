@@ -168,7 +168,7 @@ describeEachEngine(
       await registerUser(t.app, { email: 'lain@example.com', saldo: 0 });
       const found = (await admin(t.app, 'GET', '/admin/users?email=CARI.')).json();
       expect(found.map((u: { email: string }) => u.email)).toEqual(['cari.dua@example.com', 'cari.satu@example.com']);
-      expect(found[1]).toEqual({ id: await userIdOf(t.app, a.email), nama: expect.any(String), email: a.email, hp: null, saldo: 5_000, aktif: true, created_at: expect.any(String) });
+      expect(found[1]).toEqual({ id: await userIdOf(t.app, a.email), nama: expect.any(String), email: a.email, hp: null, saldo: 5_000, aktif: true, rate_limit_per_minute: null, created_at: expect.any(String) });
       // LIKE wildcards are literal: '%' finds nothing here.
       expect((await admin(t.app, 'GET', '/admin/users?email=%25')).json()).toEqual([]);
     });

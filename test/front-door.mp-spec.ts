@@ -126,7 +126,7 @@ describe('the built app at the console', () => {
     const port = await freePort();
     const child = spawn('npm', ['run', 'start:prod'], {
       cwd: dir,
-      env: { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dir, 'ppob.sqlite')}`, PROCESSOR_INSTANCE_ID: 'prod-start' },
+      env: { ...process.env, NODE_ENV: 'production', APP_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'), PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dir, 'ppob.sqlite')}`, PROCESSOR_INSTANCE_ID: 'prod-start' },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

@@ -179,6 +179,23 @@ describe.each(ENGINES)('Digiflazz supplier (fake) on %s', (engine) => {
         await expectMatchesSupplier(stack, user.id, START);
         expect((await get(stack.t.app, user.apiKey, `/status/${ok}`)).json()).toMatchObject({ status: 'sukses', sn: stack.fake.transactions.get(String(ok))!.sn });
       });
+
+      it("writes the reseller's callback event, with the supplier's sn, in the transaction the supplier's callback settles", async () => {
+        const user = await fundedReseller(stack.t.app, START);
+        // Nothing listens there: the event row is what this test reads, not its delivery.
+        const endpoint = await stack.t.app.inject({ method: 'PUT', url: '/callback', headers: { 'x-api-key': user.apiKey }, payload: { url: 'http://127.0.0.1:9/hook' } });
+        expect(endpoint.statusCode).toBe(200);
+        stack.fake.faults.dropCallbacks = true;
+        const ok = (await beli(stack.t.app, user.apiKey, { produk_id: stack.produkId, nomor_tujuan: SANDBOX.PENDING_SUKSES })).json().id;
+        for (let i = 0; i < 200 && !stack.fake.transactions.has(String(ok)); i++) await new Promise((r) => setTimeout(r, 25));
+        stack.fake.settle(String(ok), 'Sukses', false);
+        const trx = stack.fake.transactions.get(String(ok))!;
+        const res = await post({ data: { ref_id: trx.ref_id, customer_no: trx.customer_no, buyer_sku_code: trx.buyer_sku_code, message: trx.message, status: trx.status, rc: trx.rc, sn: trx.sn, buyer_last_saldo: 0, price: trx.price } });
+        expect(res.json()).toEqual({ diterima: true, diubah: true });
+        const events: Array<{ type: string; payload: string }> = await stack.t.dataSource.query('SELECT type, payload FROM callback_event WHERE transaksi_id = ?', [ok]);
+        expect(events.map((e) => e.type)).toEqual(['transaksi.sukses']);
+        expect(JSON.parse(events[0].payload).data).toMatchObject({ id: ok, status: 'sukses', sn: trx.sn });
+      });
     });
 
     it("settles a purchase waiting for an operator when the supplier's callback finally comes", async () => {

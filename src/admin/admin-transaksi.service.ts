@@ -7,6 +7,7 @@ import { execute } from '../database/raw-sql';
 import { sqlDateTime } from '../database/sql-time';
 import { TransactionRunner } from '../database/transaction-runner';
 import { lockUserRow } from '../database/user-lock';
+import { CallbackOutbox } from '../callback/callback-outbox';
 import { toTransaksiResponse, TRANSAKSI_COLUMNS, transaksiFromRow, TransaksiRow } from '../transaksi/transaksi.mapper';
 import type { RequestDeadline } from '../http/request-deadline';
 import { LedgerService } from '../users/ledger.service';
@@ -28,6 +29,7 @@ export class AdminTransaksiService {
     private readonly ledger: LedgerService,
     private readonly audit: AuditService,
     private readonly tx: TransactionRunner,
+    private readonly outbox: CallbackOutbox,
   ) {}
 
   async list(query: AdminTransaksiQueryDto, limit: number): Promise<AdminTransaksiResponseDto[]> {
@@ -88,6 +90,8 @@ export class AdminTransaksiService {
           keterangan: `Refund transaksi ${id} (gagal, diselesaikan operator)`,
         });
       }
+      // The reseller's callback, in this transaction like the processor's (the outbox).
+      await this.outbox.recordFinal(manager, [{ row: transaksiFromRow(row), status: dto.status, hasil, updatedAt: now }]);
       await this.audit.record(manager, {
         adminId: admin.id,
         aksi: 'transaksi.selesaikan',

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, NotEquals } from 'class-validator';
+import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, NotEquals, ValidateIf } from 'class-validator';
 import { PageQueryDto } from '../common/page-query.dto';
 import { Trim } from '../common/validation';
 
@@ -31,14 +31,30 @@ export class AdminUserResponseDto {
   @ApiProperty({ example: true, description: 'false: suspended, its key is refused with 403 USER_SUSPENDED' })
   aktif!: boolean;
 
+  @ApiProperty({ example: null, nullable: true, type: Number, description: 'Own rate limit per minute (null: RATE_LIMIT_PER_MINUTE; 0: not limited)' })
+  rate_limit_per_minute!: number | null;
+
   @ApiProperty({ example: '2026-11-27T07:15:10.123Z' })
   created_at!: string;
 }
 
 export class PatchUserDto {
-  @ApiProperty({ example: false, description: 'false suspends the reseller; true lets it back in' })
+  @ApiPropertyOptional({ example: false, description: 'false suspends the reseller; true lets it back in' })
+  @ValidateIf((dto: PatchUserDto) => dto.aktif !== undefined || dto.rate_limit_per_minute === undefined)
   @IsBoolean({ message: 'aktif must be true or false' })
-  aktif!: boolean;
+  aktif?: boolean;
+
+  @ApiPropertyOptional({
+    example: 120000,
+    nullable: true,
+    type: Number,
+    description: "This reseller's requests per minute instead of RATE_LIMIT_PER_MINUTE; 0 = not limited, null = back to the default",
+  })
+  @ValidateIf((dto: PatchUserDto) => dto.rate_limit_per_minute !== undefined && dto.rate_limit_per_minute !== null)
+  @Max(10_000_000)
+  @Min(0)
+  @IsInt({ message: 'rate_limit_per_minute must be a whole number from 0 to 10000000, or null' })
+  rate_limit_per_minute?: number | null;
 }
 
 export class KoreksiSaldoDto {

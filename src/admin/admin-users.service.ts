@@ -12,7 +12,7 @@ import { LedgerService } from '../users/ledger.service';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import type { AdminCaller } from './admin-key.guard';
-import { AdminUserResponseDto, KoreksiResponseDto, KoreksiSaldoDto } from './admin-users.dto';
+import { AdminUserResponseDto, KoreksiResponseDto, KoreksiSaldoDto, PatchUserDto } from './admin-users.dto';
 
 interface KoreksiRow {
   ref: string;
@@ -42,16 +42,27 @@ export class AdminUsersService {
   }
 
   /**
-   * Suspends or reinstates. This instance forgets the cached key lookup at once; other instances
+   * Suspends or reinstates, and/or sets the reseller's own rate limit. This instance forgets the cached key lookup at once; other instances
    * see it within AUTH_CACHE_TTL_MS. Purchases already accepted are not touched: the processor
    * finishes them (a suspension stops new business, it does not cancel paid work).
    */
-  async setAktif(admin: AdminCaller, id: number, aktif: boolean, deadline?: RequestDeadline): Promise<AdminUserResponseDto> {
+  async patch(admin: AdminCaller, id: number, dto: PatchUserDto, deadline?: RequestDeadline): Promise<AdminUserResponseDto> {
     const user = await this.tx.run(async (manager) => {
       const before = await this.findOrThrow(manager, id);
-      await execute(manager, 'UPDATE users SET aktif = ?, updated_at = ? WHERE id = ?', [aktif ? 1 : 0, sqlDateTime(new Date()), id]);
-      await this.audit.record(manager, { adminId: admin.id, aksi: aktif ? 'user.aktifkan' : 'user.nonaktifkan', objek: `users:${id}`, sebelum: { aktif: Boolean(before.aktif) }, sesudah: { aktif } });
-      return Object.assign(before, { aktif });
+      const now = sqlDateTime(new Date());
+      if (dto.aktif !== undefined) {
+        const aktif = dto.aktif;
+        await execute(manager, 'UPDATE users SET aktif = ?, updated_at = ? WHERE id = ?', [aktif ? 1 : 0, now, id]);
+        await this.audit.record(manager, { adminId: admin.id, aksi: aktif ? 'user.aktifkan' : 'user.nonaktifkan', objek: `users:${id}`, sebelum: { aktif: Boolean(before.aktif) }, sesudah: { aktif } });
+        before.aktif = aktif;
+      }
+      if (dto.rate_limit_per_minute !== undefined) {
+        const limit = dto.rate_limit_per_minute;
+        await execute(manager, 'UPDATE users SET rate_limit_per_minute = ?, updated_at = ? WHERE id = ?', [limit, now, id]);
+        await this.audit.record(manager, { adminId: admin.id, aksi: 'user.rate_limit', objek: `users:${id}`, sebelum: { rate_limit_per_minute: before.rateLimitPerMinute ?? null }, sesudah: { rate_limit_per_minute: limit } });
+        before.rateLimitPerMinute = limit;
+      }
+      return before;
     }, { deadline });
     this.usersService.forgetKey(user.apiKeyHash);
     return toUserResponse(user);
@@ -108,5 +119,5 @@ export class AdminUsersService {
 }
 
 function toUserResponse(user: User): AdminUserResponseDto {
-  return { id: user.id, nama: user.nama, email: user.email, hp: user.hp, saldo: user.saldo, aktif: Boolean(user.aktif), created_at: user.createdAt.toISOString() };
+  return { id: user.id, nama: user.nama, email: user.email, hp: user.hp, saldo: user.saldo, aktif: Boolean(user.aktif), rate_limit_per_minute: user.rateLimitPerMinute ?? null, created_at: user.createdAt.toISOString() };
 }

@@ -92,13 +92,13 @@ export class AdminController {
   }
 
   @Patch('users/:id')
-  @ApiOperation({ summary: 'Suspend (aktif: false) or reinstate a reseller', description: 'A suspended key gets 403 USER_SUSPENDED at once on this instance, within AUTH_CACHE_TTL_MS on the others. Accepted purchases still finish.' })
+  @ApiOperation({ summary: 'Suspend (aktif: false) or reinstate a reseller; set its own rate limit (rate_limit_per_minute)', description: 'A suspended key gets 403 USER_SUSPENDED at once on this instance, within AUTH_CACHE_TTL_MS on the others. Accepted purchases still finish.' })
   @ApiParam(ID)
-  @ApiBody({ type: PatchUserDto, examples: { suspend: { value: { aktif: false } } } })
+  @ApiBody({ type: PatchUserDto, examples: { suspend: { value: { aktif: false } }, rateLimit: { value: { rate_limit_per_minute: 120000 } } } })
   @ApiOkResponse({ type: AdminUserResponseDto })
   @AdminErrors('PATCH /admin/users/12', invalidField('aktif', 'aktif is required'), ...BODY, USER_NOT_FOUND)
   patchUser(@CurrentAdmin() admin: AdminCaller, @Param('id', ParseIdPipe) id: number, @Body() dto: PatchUserDto, @Deadline() deadline?: RequestDeadline): Promise<AdminUserResponseDto> {
-    return this.users.setAktif(admin, id, dto.aktif, deadline);
+    return this.users.patch(admin, id, dto, deadline);
   }
 
   @Post('users/:id/saldo')

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
+import { CallbackModule } from '../callback/callback.module';
 import { DatabaseModule } from '../database/database.module';
 import { DepositModule } from '../deposit/deposit.module';
 import { LaporanService } from '../laporan/laporan.service';
@@ -17,7 +18,7 @@ import { AdminTransaksiService } from './admin-transaksi.service';
 import { AdminUsersService } from './admin-users.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User, Produk]), DatabaseModule, UsersModule, ProdukModule, DepositModule, AuditModule, SupplierModule],
+  imports: [TypeOrmModule.forFeature([User, Produk]), DatabaseModule, UsersModule, CallbackModule, ProdukModule, DepositModule, AuditModule, SupplierModule],
   controllers: [AdminController, AdminConsoleController],
   providers: [AdminKeyGuard, AdminEnabledGuard, AdminUsersService, AdminProdukService, AdminTransaksiService, LaporanService],
 })

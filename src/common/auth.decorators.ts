@@ -1,3 +1,4 @@
+import type { RawBodyRequest } from './raw-body';
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 
@@ -10,9 +11,18 @@ export interface AuthUser {
   aktif: boolean;
   /** SHA-256 of the key this request authenticated with (never sent in a response). */
   keyHash: string;
+  /** The operator's per-reseller override of RATE_LIMIT_PER_MINUTE (null: the default; 0: unlimited). */
+  rateLimitPerMinute: number | null;
+  /** Signed-request settings (PUT /keamanan) and the encrypted signing key; never sent. */
+  security: {
+    /** null for users whose private key predates signing (it was only hashed). */
+    privateKeyEnc: string | null;
+    wajibSignature: boolean;
+    ipAllowlist: string[];
+  };
 }
 
-export type AuthenticatedRequest = FastifyRequest & { authUser?: AuthUser };
+export type AuthenticatedRequest = RawBodyRequest & { authUser?: AuthUser };
 
 export const IS_PUBLIC = 'ppob:isPublic';
 

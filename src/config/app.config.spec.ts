@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { AppConfig, ConfigError, loadConfig } from './app.config';
 
 const CWD = '/srv/ppob';
+/** Production needs APP_ENCRYPTION_KEY (see its own tests below). */
+const PRODUCTION_KEY = Buffer.alloc(32, 1).toString('base64');
 
 /** Runs loadConfig and returns the ConfigError it throws (fails the test when it does not throw). */
 function configErrorFor(env: Record<string, string>): ConfigError {
@@ -76,11 +78,11 @@ describe('loadConfig', () => {
     });
 
     it('is refused by default in production', () => {
-      expect(loadConfig({ NODE_ENV: 'production' }, CWD).allowRegisterSaldo).toBe(false);
+      expect(loadConfig({ NODE_ENV: 'production', APP_ENCRYPTION_KEY: PRODUCTION_KEY }, CWD).allowRegisterSaldo).toBe(false);
     });
 
     it('is allowed in production only when the operator opts in', () => {
-      expect(loadConfig({ NODE_ENV: 'production', ALLOW_REGISTER_SALDO: 'true' }, CWD).allowRegisterSaldo).toBe(true);
+      expect(loadConfig({ NODE_ENV: 'production', APP_ENCRYPTION_KEY: PRODUCTION_KEY, ALLOW_REGISTER_SALDO: 'true' }, CWD).allowRegisterSaldo).toBe(true);
     });
 
     it('can be switched off in development', () => {
@@ -317,5 +319,40 @@ describe('loadConfig', () => {
     it('wants a supplier call to give up before the processor aborts it', () => {
       expect(configErrorFor({ ...DIGIFLAZZ, PROCESSOR_LEASE_MS: '4000', DIGIFLAZZ_TIMEOUT_MS: '3500' }).message).toContain('DIGIFLAZZ_TIMEOUT_MS');
     });
+  });
+});
+
+describe('APP_ENCRYPTION_KEY', () => {
+  const key = Buffer.alloc(32, 3).toString('base64');
+
+  it('is required in production, and the error names the variable', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/APP_ENCRYPTION_KEY is required in production/);
+  });
+
+  it('refuses a malformed key without echoing it', () => {
+    const bad = Buffer.alloc(16, 5).toString('base64');
+    let message = '';
+    try {
+      loadConfig({ NODE_ENV: 'production', APP_ENCRYPTION_KEY: bad });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/APP_ENCRYPTION_KEY must be 32 bytes/);
+    expect(message).not.toContain(bad);
+  });
+
+  it('takes 32 bytes of base64, and is optional outside production', () => {
+    expect(loadConfig({ NODE_ENV: 'production', APP_ENCRYPTION_KEY: key }).encryptionKey).toEqual(Buffer.alloc(32, 3));
+    expect(loadConfig({ NODE_ENV: 'development' }).encryptionKey).toBeNull();
+  });
+
+  it('parses CALLBACK_RETRY_SCHEDULE and TRUST_PROXY, refusing bad values', () => {
+    expect(loadConfig({ CALLBACK_RETRY_SCHEDULE: '5s,5m,2h' }).callbacks.retryScheduleMs).toEqual([5_000, 300_000, 7_200_000]);
+    expect(() => loadConfig({ CALLBACK_RETRY_SCHEDULE: '5 minutes' })).toThrow(/CALLBACK_RETRY_SCHEDULE/);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.0.2.1' }).trustProxy).toEqual(['10.0.0.0/8', '192.0.2.1']);
+    expect(() => loadConfig({ TRUST_PROXY: 'proxy.local' })).toThrow(/TRUST_PROXY/);
+    expect(() => loadConfig({ REDIS_URL: 'http://u:hunter2@x' })).toThrow(/REDIS_URL/);
+    expect(() => loadConfig({ REDIS_URL: 'http://u:hunter2@x' })).not.toThrow(/hunter2/);
   });
 });

@@ -1,7 +1,8 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { registerAs } from '@nestjs/config';
 
 export type DatabaseConfig =
@@ -60,6 +61,40 @@ export interface AppConfig {
    * a spec give two instances clocks that disagree, as two machines' clocks do.
    */
   clockOffsetMs: number;
+  /**
+   * AES-256-GCM key for secrets the server must use later (callback secrets). null outside
+   * production when APP_ENCRYPTION_KEY is unset: SecretBox then keeps one in `dataDir`.
+   */
+  encryptionKey: Buffer | null;
+  /**
+   * Fastify's trustProxy: false (the socket's address is the client), a hop count, or the
+   * addresses/CIDRs of the proxies whose X-Forwarded-For is believed.
+   */
+  trustProxy: false | number | string[];
+  rateLimit: {
+    /** Per reseller (API key owner) on every authenticated route; 0 = off. */
+    perMinute: number;
+    /** Per client IP on POST /register; 0 = off. */
+    registerPerHour: number;
+    /** Per client IP, failed API-key lookups (brute-force guard); 0 = off. */
+    authFailuresPerMinute: number;
+    /** Counters in Redis (shared by instances) when set; else in this process's memory. */
+    redisUrl: string | null;
+    /** Prefix of every Redis key (tests use their own). */
+    redisPrefix: string;
+  };
+  /** Where generated development files live (the SQLite file's folder, or ./data). */
+  dataDir: string;
+  callbacks: {
+    enabled: boolean;
+    timeoutMs: number;
+    /** Delay before retry n (n = 1..length); after the last one the delivery is marked gagal. */
+    retryScheduleMs: number[];
+    allowPrivate: boolean;
+    concurrency: number;
+    intervalMs: number;
+    leaseMs: number;
+  };
   /** Operator side (/admin). No keys: the /admin routes answer 404. */
   admin: { keys: AdminKey[] };
   deposit: {
@@ -140,6 +175,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
   const database = parseDatabaseUrl(env.DATABASE_URL, cwd, problems, reader);
   const delay = parseDelay(env.PPOB_SIM_DELAY_MS, problems);
   const leaseMs = reader.int('PROCESSOR_LEASE_MS', 30_000, 1_000, 3_600_000);
+  const callbackTimeoutMs = reader.int('CALLBACK_TIMEOUT_MS', 15_000, 100, 120_000);
 
   const config: AppConfig = {
     nodeEnv,
@@ -176,6 +212,27 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
       ignoreAbort: reader.bool('PPOB_SIM_IGNORE_ABORT', false),
     },
     clockOffsetMs: reader.int('APP_CLOCK_OFFSET_MS', 0, -3_600_000, 3_600_000),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY, problems),
+    rateLimit: {
+      perMinute: reader.int('RATE_LIMIT_PER_MINUTE', 600, 0, 10_000_000),
+      registerPerHour: reader.int('RATE_LIMIT_REGISTER_PER_HOUR', 20, 0, 1_000_000),
+      authFailuresPerMinute: reader.int('RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', 30, 0, 1_000_000),
+      redisUrl: parseRedisUrl(env.REDIS_URL, problems),
+      redisPrefix: reader.string('RATE_LIMIT_REDIS_PREFIX', 'ppob:rl:'),
+    },
+    encryptionKey: parseEncryptionKey(env.APP_ENCRYPTION_KEY, nodeEnv, problems),
+    dataDir: database.type === 'sqlite' && database.path && database.path !== ':memory:' ? dirname(database.path) : join(cwd, 'data'),
+    callbacks: {
+      enabled: reader.bool('CALLBACK_ENABLED', true),
+      timeoutMs: callbackTimeoutMs,
+      retryScheduleMs: parseSchedule(env.CALLBACK_RETRY_SCHEDULE, problems),
+      // Development and tests deliver to receivers on this machine; production must not.
+      allowPrivate: reader.bool('CALLBACK_ALLOW_PRIVATE', false),
+      concurrency: reader.int('CALLBACK_CONCURRENCY', 200, 1, 5_000),
+      intervalMs: reader.int('CALLBACK_INTERVAL_MS', 1_000, 10, 600_000),
+      // Past the timeout, so a delivery still running is never claimed by another instance.
+      leaseMs: callbackTimeoutMs + 15_000,
+    },
     admin: { keys: parseAdminKeys(env.ADMIN_API_KEYS, problems) },
     deposit: {
       banks: parseDepositBanks(env.DEPOSIT_BANKS, problems),
@@ -281,6 +338,64 @@ function parseDatabaseUrl(raw: string | undefined, cwd: string, problems: string
   }
   url.protocol = 'mysql:';
   return { type: 'mysql', url: url.toString(), poolSize, connectTimeoutMs };
+}
+
+function parseRedisUrl(raw: string | undefined, problems: string[]): string | null {
+  const value = raw?.trim();
+  if (!value) return null;
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'redis:' || url.protocol === 'rediss:') return value;
+  } catch {
+    // reported below
+  }
+  // Not echoed: a Redis URL may carry a password.
+  problems.push('REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379');
+  return null;
+}
+
+function parseTrustProxy(raw: string | undefined, problems: string[]): false | number | string[] {
+  const value = raw?.trim();
+  if (!value || value === 'false') return false;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const entries = value.split(',').map((e) => e.trim());
+  const bad = entries.filter((e) => !isIpOrCidr(e));
+  if (bad.length > 0) problems.push(`TRUST_PROXY must be a hop count or a comma-separated list of proxy addresses/CIDRs, got "${bad[0]}"`);
+  return entries;
+}
+
+/** 203.0.113.7, 198.51.100.0/24, 2001:db8::/32 */
+export function isIpOrCidr(value: string): boolean {
+  const [address, bits, extra] = value.split('/');
+  const family = isIP(address);
+  if (!family || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+function parseEncryptionKey(raw: string | undefined, nodeEnv: AppConfig['nodeEnv'], problems: string[]): Buffer | null {
+  const value = raw?.trim();
+  if (!value) {
+    if (nodeEnv === 'production') problems.push('APP_ENCRYPTION_KEY is required in production (32 random bytes, base64: openssl rand -base64 32)');
+    return null;
+  }
+  const key = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : Buffer.alloc(0);
+  // The value itself never goes into the message: it is a secret.
+  if (key.length !== 32) problems.push('APP_ENCRYPTION_KEY must be 32 bytes in base64 (44 characters: openssl rand -base64 32)');
+  return key.length === 32 ? key : null;
+}
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** "5s,5m,30m,2h" -> milliseconds. */
+function parseSchedule(raw: string | undefined, problems: string[]): number[] {
+  const value = raw?.trim() || '5s,5m,30m,2h,5h,10h,10h';
+  const steps = value.split(',').map((part) => /^(\d{1,6})(ms|s|m|h)$/.exec(part.trim()));
+  if (steps.length > 20 || steps.some((m) => m === null)) {
+    problems.push(`CALLBACK_RETRY_SCHEDULE must be up to 20 comma-separated durations like 5s,5m,2h, got "${value}"`);
+    return [5_000];
+  }
+  return steps.map((m) => Number(m![1]) * DURATION_UNITS_MS[m![2]]);
 }
 
 /**

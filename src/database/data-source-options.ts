@@ -17,6 +17,9 @@ import { Deposit1796152473046 } from './migrations/1796152473046-deposit';
 import { SaldoKoreksi1796152473047 } from './migrations/1796152473047-saldo-koreksi';
 import { AdminAudit1796152473048 } from './migrations/1796152473048-admin-audit';
 import { ProcessingCore1796152737363 } from './migrations/1796152737363-processing-core';
+import { Callbacks1796154618535 } from './migrations/1796154618535-callbacks';
+import { RateLimitOverride1796155589448 } from './migrations/1796155589448-rate-limit-override';
+import { SignedRequests1796155161705 } from './migrations/1796155161705-signed-requests';
 import { EmailBinaryCollation1796152753645 } from './migrations/1796152753645-email-binary-collation';
 import { Supplier1796155565187 } from './migrations/1796155565187-supplier';
 import { ProdukKodeNocase1796156363772 } from './migrations/1796156363772-produk-kode-nocase';
@@ -34,6 +37,9 @@ export const MIGRATIONS = [
   AdminAudit1796152473048,
   ProcessingCore1796152737363,
   EmailBinaryCollation1796152753645,
+  Callbacks1796154618535,
+  SignedRequests1796155161705,
+  RateLimitOverride1796155589448,
   Supplier1796155565187,
   ProdukKodeNocase1796156363772,
   TransaksiHargaModal1796158164070,

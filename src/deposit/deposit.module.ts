@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
+import { CallbackModule } from '../callback/callback.module';
 import { DatabaseModule } from '../database/database.module';
 import { UsersModule } from '../users/users.module';
 import { DepositController } from './deposit.controller';
@@ -8,7 +9,7 @@ import { Deposit } from './deposit.entity';
 import { DepositService } from './deposit.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Deposit]), DatabaseModule, UsersModule, AuditModule],
+  imports: [TypeOrmModule.forFeature([Deposit]), DatabaseModule, UsersModule, CallbackModule, AuditModule],
   controllers: [DepositController],
   providers: [DepositService],
   exports: [DepositService],

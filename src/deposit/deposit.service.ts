@@ -2,6 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, LessThan, Repository } from 'typeorm';
+import { CallbackOutbox } from '../callback/callback-outbox';
 import type { AdminCaller } from '../admin/admin-key.guard';
 import { AuditService } from '../audit/audit.service';
 import type { AuthUser } from '../common/auth.decorators';
@@ -36,6 +37,7 @@ export class DepositService {
     private readonly audit: AuditService,
     private readonly tx: TransactionRunner,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
+    private readonly outbox: CallbackOutbox,
   ) {}
 
   async create(user: AuthUser, dto: CreateDepositDto, deadline?: RequestDeadline): Promise<DepositResponseDto> {
@@ -93,6 +95,7 @@ export class DepositService {
         keterangan: `Deposit #${row.id} via ${row.bank}`,
       });
       if (saldo === null) throw new Error(`deposit ${row.id}: the credit was not applied`);
+      await this.outbox.recordDeposit(manager, row.userId, { ...toResponse(row, now), saldo });
       await this.audit.record(manager, {
         adminId: admin.id,
         aksi: 'deposit.konfirmasi',

@@ -127,6 +127,32 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly rateLimited = new Counter({
+    name: 'ppob_rate_limited_total',
+    help: 'Requests answered 429, by limiter (reseller, register, auth-failures)',
+    labelNames: ['limiter'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rateLimitStoreErrors = new Counter({
+    name: 'ppob_rate_limit_store_errors_total',
+    help: 'Rate-limit counter updates that failed (Redis unreachable); those requests were let through (fail open)',
+    registers: [this.registry],
+  });
+
+  readonly callbackDeliveries = new Counter({
+    name: 'ppob_callback_attempts_total',
+    help: 'Callback delivery attempts by result: sukses (2xx), retry (failed, tried again later), gagal (410 or retries exhausted)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly callbackFailures = new Counter({
+    name: 'ppob_callback_dispatch_errors_total',
+    help: 'Claims or result writes of the callback dispatcher that failed (database unreachable or erroring)',
+    registers: [this.registry],
+  });
+
   private readonly databaseUp = this.gauge('ppob_database_up', '1 when the queue query of this scrape answered, 0 when the database did not');
   private readonly pending = this.gauge('ppob_transaksi_pending', 'Transaksi waiting to be claimed (whole database)');
   private readonly oldestPendingAge = this.gauge(

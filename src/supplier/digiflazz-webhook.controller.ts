@@ -9,7 +9,7 @@ import { DigiflazzPpobProvider } from '../ppob/digiflazz/digiflazz-ppob.provider
 import { PpobProvider } from '../ppob/ppob.provider';
 import { HASIL } from '../transaksi/transaksi-outcome';
 import { TransaksiRepository } from '../transaksi/transaksi.repository';
-import type { RawBodyRequest } from './raw-body';
+import type { RawBodyRequest } from '../common/raw-body';
 
 export interface WebhookAnswer {
   diterima: true;

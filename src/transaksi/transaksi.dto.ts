@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { OptionalField } from '../common/validation';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { CALLBACK_URL_MAX_LENGTH } from '../callback/callback-url';
 import { PageQueryDto } from '../common/page-query.dto';
 import { TRANSAKSI_STATUSES, TransaksiStatus } from './transaksi.entity';
 
@@ -33,6 +34,15 @@ export class BeliDto {
   @Matches(REF_ID_PATTERN, { message: 'ref_id must be 1-64 characters of A-Z a-z 0-9 . _ -' })
   @IsString()
   ref_id?: string;
+
+  @ApiPropertyOptional({
+    example: 'https://reseller.example/ppob/callback',
+    description: "Where this purchase's final status is sent, instead of the endpoint set with PUT /callback (same rules; signed with your callback secret)",
+  })
+  @OptionalField()
+  @MaxLength(CALLBACK_URL_MAX_LENGTH)
+  @IsString()
+  callback_url?: string;
 }
 
 export class BeliResponseDto {

@@ -63,6 +63,10 @@ export class Transaksi {
   @Column({ name: 'upstream_pesan', type: 'varchar', length: 255, nullable: true })
   upstreamPesan!: string | null;
 
+  /** /beli's callback_url: overrides the reseller's endpoint for this purchase's event. */
+  @Column({ name: 'callback_url', type: 'varchar', length: 2048, nullable: true })
+  callbackUrl!: string | null;
+
   @Column({ type: 'datetime', precision: 3 })
   waktu!: Date;
 

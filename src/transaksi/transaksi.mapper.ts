@@ -21,7 +21,7 @@ export function toTransaksiResponse(row: Transaksi): TransaksiResponseDto {
 
 /** The columns transaksiFromRow() reads, for raw SELECTs (and RETURNING) of the hot paths. */
 export const TRANSAKSI_COLUMNS =
-  'id, user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, hasil_eksekusi, attempts, locked_by, locked_until, perlu_operator, sn, upstream_rc, upstream_pesan, waktu, updated_at';
+  'id, user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, status, hasil_eksekusi, attempts, locked_by, locked_until, perlu_operator, sn, upstream_rc, upstream_pesan, callback_url, waktu, updated_at';
 
 export interface TransaksiRow {
   id: number | string;
@@ -40,6 +40,7 @@ export interface TransaksiRow {
   sn?: string | null;
   upstream_rc?: string | null;
   upstream_pesan?: string | null;
+  callback_url: string | null;
   waktu: Date | string;
   updated_at: Date | string;
 }
@@ -63,6 +64,7 @@ export function transaksiFromRow(row: TransaksiRow): Transaksi {
     sn: row.sn ?? null,
     upstreamRc: row.upstream_rc ?? null,
     upstreamPesan: row.upstream_pesan ?? null,
+    callbackUrl: row.callback_url ?? null,
     waktu: dbTime(row.waktu),
     updatedAt: dbTime(row.updated_at),
   });

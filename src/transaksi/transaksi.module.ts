@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { CallbackModule } from '../callback/callback.module';
 import { DatabaseModule } from '../database/database.module';
 import { PpobModule } from '../ppob/ppob.module';
 import { ProdukModule } from '../produk/produk.module';
@@ -12,7 +13,7 @@ import { TransaksiRepository } from './transaksi.repository';
 import { TransaksiService } from './transaksi.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Transaksi]), DatabaseModule, PpobModule, ProdukModule, UsersModule],
+  imports: [TypeOrmModule.forFeature([Transaksi]), DatabaseModule, CallbackModule, PpobModule, ProdukModule, UsersModule],
   controllers: [TransaksiController],
   providers: [TransaksiService, TransaksiRepository, TransaksiQueueService, TransaksiProcessor],
   exports: [TransaksiProcessor, TransaksiRepository],

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, FindOptionsWhere, LessThan, Repository } from 'typeorm';
+import { CallbackOutbox } from '../callback/callback-outbox';
 import { AppClock } from '../common/app-clock';
 import { dbTime, execute } from '../database/raw-sql';
-import { sqlDateTime } from '../database/sql-time';
-import { Dialect, TransactionRunner } from '../database/transaction-runner';
+import { DIALECT_SQL, DialectSql, sqlDateTime } from '../database/sql-time';
+import { TransactionRunner } from '../database/transaction-runner';
 import type { UpstreamRecord } from '../ppob/ppob.provider';
 import { LedgerService } from '../users/ledger.service';
 import { Transaksi, TransaksiStatus } from './transaksi.entity';
@@ -20,6 +21,7 @@ export interface NewTransaksi {
   harga: number;
   /** The product's supplier price at /beli: the max_price of every call for this purchase. */
   hargaModal: number | null;
+  callbackUrl: string | null;
 }
 
 /** A final status to write for a row this instance holds. */
@@ -66,6 +68,7 @@ export class TransaksiRepository {
     private readonly tx: TransactionRunner,
     private readonly ledger: LedgerService,
     private readonly clock: AppClock,
+    private readonly outbox: CallbackOutbox,
   ) {
     this.sql = DIALECT_SQL[tx.dialect];
   }
@@ -75,9 +78,9 @@ export class TransaksiRepository {
     const now = sqlDateTime(this.clock.now());
     const { insertId } = await execute(
       manager,
-      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, harga_modal, status, attempts, waktu, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
-      [trx.userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, trx.hargaModal, now, now],
+      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, harga_modal, callback_url, status, attempts, waktu, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
+      [trx.userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, trx.hargaModal, trx.callbackUrl, now, now],
     );
     return insertId;
   }
@@ -206,6 +209,7 @@ export class TransaksiRepository {
       const held = new Set(await this.lockHeld(manager, instanceId, [...new Set(settlements.map((s) => s.row.id))]));
       const writes = firstPerRow(settlements).filter((s) => held.has(s.row.id));
       if (writes.length === 0) return new Set<number>();
+      const now = this.clock.now();
       const statusCase = writes.map(() => 'WHEN ? THEN ?').join(' ');
       const params: unknown[] = [];
       for (const w of writes) params.push(w.row.id, w.status);
@@ -223,12 +227,15 @@ export class TransaksiRepository {
         `UPDATE transaksi SET status = CASE id ${statusCase} END, hasil_eksekusi = CASE id ${statusCase} END, ${upstreamSet}
            locked_by = NULL, locked_until = NULL, updated_at = ?
          WHERE id IN (${marks(writes)}) AND locked_by = ? AND status = 'proses'`,
-        [...params, sqlDateTime(this.clock.now()), ...writes.map((w) => w.row.id), instanceId],
+        [...params, sqlDateTime(now), ...writes.map((w) => w.row.id), instanceId],
       );
       const refunds = writes.filter((w) => w.refund).sort((a, b) => a.row.userId - b.row.userId || a.row.id - b.row.id);
       for (const { row } of refunds) {
         await this.ledger.apply(manager, { userId: row.userId, jumlah: row.harga, jenis: 'refund', transaksiId: row.id, keterangan: `Refund transaksi ${row.id} (gagal)` });
       }
+      // The callback events, in this same transaction (the outbox): a final status and its
+      // event commit together or not at all.
+      await this.outbox.recordFinal(manager, writes.map((w) => ({ row: w.row, status: w.status, hasil: w.hasil, sn: snColumn(w.sn), updatedAt: now })));
       return new Set(writes.map((w) => w.row.id));
     }, 'READ COMMITTED');
   }
@@ -243,21 +250,22 @@ export class TransaksiRepository {
   settleFromUpstream(id: number, s: UpstreamSettlement): Promise<boolean> {
     return this.tx.run(async (manager) => {
       const lock = this.tx.dialect === 'mysql' ? ' FOR UPDATE' : '';
-      const [row]: Array<{ user_id: number | string; harga: number | string }> = await manager.query(
-        `SELECT user_id, harga FROM transaksi WHERE id = ? AND status = 'proses'${lock}`,
-        [id],
-      );
-      if (!row) return false;
+      const [raw]: TransaksiRow[] = await manager.query(`SELECT ${TRANSAKSI_COLUMNS} FROM transaksi WHERE id = ? AND status = 'proses'${lock}`, [id]);
+      if (!raw) return false;
+      const row = transaksiFromRow(raw);
+      const now = this.clock.now();
       const { affected } = await execute(
         manager,
         `UPDATE transaksi SET status = ?, hasil_eksekusi = ?, sn = ?, upstream_rc = ?, upstream_pesan = ?, perlu_operator = 0,
            locked_by = NULL, locked_until = NULL, updated_at = ? WHERE id = ? AND status = 'proses'`,
-        [s.status, s.hasil.slice(0, 500), snColumn(s.sn), s.upstream?.rc ?? null, s.upstream?.pesan?.slice(0, 255) ?? null, sqlDateTime(this.clock.now()), id],
+        [s.status, s.hasil.slice(0, 500), snColumn(s.sn), s.upstream?.rc ?? null, s.upstream?.pesan?.slice(0, 255) ?? null, sqlDateTime(now), id],
       );
       if (affected !== 1) return false;
       if (s.refund) {
-        await this.ledger.apply(manager, { userId: Number(row.user_id), jumlah: Number(row.harga), jenis: 'refund', transaksiId: id, keterangan: `Refund transaksi ${id} (gagal)` });
+        await this.ledger.apply(manager, { userId: row.userId, jumlah: row.harga, jenis: 'refund', transaksiId: id, keterangan: `Refund transaksi ${id} (gagal)` });
       }
+      // The reseller's callback event commits with the status, as in settle().
+      await this.outbox.recordFinal(manager, [{ row, status: s.status, hasil: s.hasil, sn: snColumn(s.sn), updatedAt: now }]);
       return true;
     }, 'READ COMMITTED');
   }
@@ -323,25 +331,6 @@ export class TransaksiRepository {
     return affected === ids.length;
   }
 }
-
-interface DialectSql {
-  /** The database's current UTC time, as a DATETIME(3) value comparable with stored ones. */
-  now: string;
-  /** now + the bound parameter `interval(ms)`. */
-  nowPlus: string;
-  interval(ms: number): number | string;
-}
-
-const DIALECT_SQL: Record<Dialect, DialectSql> = {
-  // UTC_TIMESTAMP, not NOW(): stored times are UTC whatever the session's time zone.
-  mysql: { now: 'UTC_TIMESTAMP(3)', nowPlus: 'UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND', interval: (ms) => Math.round(ms) * 1000 },
-  // The same text form sqlDateTime() stores ('2026-11-27 07:15:10.123'), so text comparison is time order.
-  sqlite: {
-    now: "strftime('%Y-%m-%d %H:%M:%f', 'now')",
-    nowPlus: "strftime('%Y-%m-%d %H:%M:%f', 'now', ?)",
-    interval: (ms) => `+${(Math.round(ms) / 1000).toFixed(3)} seconds`,
-  },
-};
 
 /**
  * The serial number as transaksi.sn holds it (100 characters). A supplier's SN has no length

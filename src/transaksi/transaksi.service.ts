@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../common/auth.decorators';
 import { isDuplicateKey } from '../common/database-errors';
+import { CallbackService } from '../callback/callback.service';
 import { DomainError } from '../common/domain-error';
 import { TransactionRunner } from '../database/transaction-runner';
 import type { RequestDeadline } from '../http/request-deadline';
@@ -23,6 +24,7 @@ export class TransaksiService {
     private readonly users: UsersService,
     private readonly tx: TransactionRunner,
     private readonly processor: TransaksiProcessor,
+    private readonly callbacks: CallbackService,
   ) {}
 
   /**
@@ -41,6 +43,7 @@ export class TransaksiService {
     // transaction, and the rare repeat is answered from the catch below. One statement less
     // on every purchase that sends a ref_id.
     const refId = dto.ref_id ?? randomUUID().replace(/-/g, '');
+    const callbackUrl = dto.callback_url === undefined ? null : await this.callbacks.purchaseUrl(user.id, dto.callback_url);
     let accepted: { id: number; saldo: number };
     try {
       accepted = await this.tx.run(async (manager) => {
@@ -64,6 +67,7 @@ export class TransaksiService {
               nominal: produk.nominal,
               harga: produk.harga,
               hargaModal: produk.hargaModal ?? null,
+              callbackUrl,
             });
             return id;
           },

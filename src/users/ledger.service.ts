@@ -76,6 +76,16 @@ export class LedgerService {
     );
   }
 
+  /** Current saldo of these users as `manager`'s transaction sees it (callback payloads). */
+  async saldoOf(manager: EntityManager, userIds: readonly number[]): Promise<Map<number, number>> {
+    if (userIds.length === 0) return new Map();
+    const rows: Array<{ id: number | string; saldo: number | string }> = await manager.query(
+      `SELECT id, saldo FROM users WHERE id IN (${userIds.map(() => '?').join(', ')})`,
+      [...userIds],
+    );
+    return new Map(rows.map((r) => [Number(r.id), Number(r.saldo)]));
+  }
+
   listForUser(userId: number, limit: number, beforeId?: number): Promise<Mutasi[]> {
     return this.mutasi.find({
       where: beforeId ? { userId, id: LessThan(beforeId) } : { userId },

@@ -26,10 +26,24 @@ export class User {
   @Column({ name: 'api_key_hash', type: 'varchar', length: 64 })
   apiKeyHash!: string;
 
-  /** SHA-256 of the private key; the key itself is shown once and never stored. */
+  /** SHA-256 of the private key (kept for users from before signed requests). */
   @Column({ name: 'private_key_hash', type: 'varchar', length: 64 })
   privateKeyHash!: string;
 
+  /** The private key encrypted (SecretBox): it is the HMAC key of signed requests. */
+  @Column({ name: 'private_key_enc', type: 'varchar', length: 255, nullable: true })
+  privateKeyEnc!: string | null;
+
+  @Column({ name: 'wajib_signature', type: 'boolean', default: false })
+  wajibSignature!: boolean;
+
+  /** JSON array of addresses/CIDRs; null or empty = any address. */
+  @Column({ name: 'ip_allowlist', type: 'varchar', length: 4000, nullable: true })
+  ipAllowlist!: string | null;
+
+  /** Set by the operator; null = RATE_LIMIT_PER_MINUTE, 0 = not limited. */
+  @Column({ name: 'rate_limit_per_minute', type: 'int', nullable: true })
+  rateLimitPerMinute!: number | null;
   /** False: suspended by an operator; its key is refused with 403 (pending purchases still finish). */
   @Column({ type: 'boolean', default: true })
   aktif!: boolean;

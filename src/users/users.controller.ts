@@ -6,6 +6,7 @@ import { bodyNotObject, invalidField } from '../common/errors';
 import { DEFAULT_PAGE_SIZE } from '../common/page-query.dto';
 import { AuthUser, CurrentUser, Public } from '../common/auth.decorators';
 import { Deadline, RequestDeadline } from '../http/request-deadline';
+import { RegisterRateLimit } from '../rate-limit/rate-limit.guard';
 import { HP_MESSAGE, KeysResponseDto, MutasiQueryDto, MutasiResponseDto, RegisterDto, SaldoResponseDto } from './users.dto';
 import { UsersService } from './users.service';
 
@@ -15,6 +16,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Public()
+  @RegisterRateLimit()
   @Post('register')
   @HttpCode(200)
   @ApiOperation({ summary: 'Register a reseller; returns the API key and private key once' })

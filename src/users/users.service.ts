@@ -1,15 +1,19 @@
+import { isIP } from 'node:net';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import type { AuthUser } from '../common/auth.decorators';
 import { isDuplicateKey } from '../common/database-errors';
 import { DomainError } from '../common/domain-error';
+import { SecretBox } from '../common/secret-box';
 import { TtlCache } from '../common/ttl-cache';
 import { appConfig, AppConfig } from '../config/app.config';
 import { TransactionRunner } from '../database/transaction-runner';
 import type { RequestDeadline } from '../http/request-deadline';
 import { generateKey, hashKey } from './api-key';
+import { KeamananDto, KeamananResponseDto } from './keamanan.dto';
 import { LedgerService } from './ledger.service';
+import { clientAddress, compileAllowList } from './request-security.service';
 import { Mutasi } from './mutasi.entity';
 import { User } from './user.entity';
 import { KeysResponseDto, MutasiResponseDto, RegisterDto } from './users.dto';
@@ -31,6 +35,7 @@ export class UsersService {
     private readonly ledger: LedgerService,
     private readonly tx: TransactionRunner,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
+    private readonly secrets: SecretBox,
   ) {
     this.keyCache = new TtlCache(config.cache.authTtlMs, KEY_CACHE_ENTRIES);
   }
@@ -54,6 +59,7 @@ export class UsersService {
           saldo: 0,
           apiKeyHash: hashKey(apiKey),
           privateKeyHash: hashKey(privateKey),
+          privateKeyEnc: this.secrets.seal(privateKey),
           createdAt: now,
           updatedAt: now,
         });
@@ -82,7 +88,7 @@ export class UsersService {
       manager.update(
         User,
         { id: user.id, apiKeyHash: user.keyHash },
-        { apiKeyHash: hashKey(apiKey), privateKeyHash: hashKey(privateKey), updatedAt: new Date() },
+        { apiKeyHash: hashKey(apiKey), privateKeyHash: hashKey(privateKey), privateKeyEnc: this.secrets.seal(privateKey), updatedAt: new Date() },
       ),
       // Answered 503, the rotation must not commit: the new key would never be shown, the old dead.
       { deadline },
@@ -93,11 +99,49 @@ export class UsersService {
     return { api_key: apiKey, private_key: privateKey, info: ROTATED_INFO };
   }
 
+  securitySettings(user: AuthUser): KeamananResponseDto {
+    return { wajib_signature: user.security.wajibSignature, ip_allowlist: user.security.ipAllowlist, private_key_can_sign: user.security.privateKeyEnc !== null };
+  }
+
+  /**
+   * PUT /keamanan. Refuses settings that would lock the caller out at once: an allow-list
+   * without the address this request came from, or requiring signatures with a private key
+   * that cannot sign.
+   */
+  async updateSecurity(user: AuthUser, dto: KeamananDto, clientIp: string, deadline?: RequestDeadline): Promise<KeamananResponseDto> {
+    const next = {
+      wajibSignature: dto.wajib_signature ?? user.security.wajibSignature,
+      ipAllowlist: dto.ip_allowlist ?? user.security.ipAllowlist,
+    };
+    if (next.ipAllowlist.length > 0 && !compileAllowList(next.ipAllowlist).check(clientAddress(clientIp), isIP(clientAddress(clientIp)) === 6 ? 'ipv6' : 'ipv4')) {
+      throw new DomainError('VALIDATION_FAILED', `ip_allowlist tidak memuat alamat Anda sekarang (${clientAddress(clientIp)}); Anda akan terkunci`, [
+        { field: 'ip_allowlist', message: 'must include the address of this request' },
+      ]);
+    }
+    if (next.wajibSignature && !user.security.privateKeyEnc) {
+      throw new DomainError('VALIDATION_FAILED', 'Private key Anda belum bisa menandatangani: POST /generate-key dulu', [
+        { field: 'wajib_signature', message: 'needs a signing-capable private key (POST /generate-key)' },
+      ]);
+    }
+    await this.tx.run(
+      (manager) => manager.update(User, { id: user.id }, { wajibSignature: next.wajibSignature, ipAllowlist: JSON.stringify(next.ipAllowlist), updatedAt: new Date() }),
+      { deadline },
+    );
+    // This instance applies it at once; others within AUTH_CACHE_TTL_MS.
+    this.keyCache.delete(user.keyHash);
+    return { wajib_signature: next.wajibSignature, ip_allowlist: next.ipAllowlist, private_key_can_sign: user.security.privateKeyEnc !== null };
+  }
+
   findByApiKey(apiKey: string): Promise<AuthUser | null> {
     const keyHash = hashKey(apiKey);
     return this.keyCache.getOrLoad(keyHash, async () => {
-      const user = await this.users.findOne({ where: { apiKeyHash: keyHash }, select: { id: true, nama: true, email: true, aktif: true } });
-      return user ? { id: user.id, nama: user.nama, email: user.email, aktif: Boolean(user.aktif), keyHash } : null;
+      const user = await this.users.findOne({
+        where: { apiKeyHash: keyHash },
+        select: { id: true, nama: true, email: true, aktif: true, privateKeyEnc: true, wajibSignature: true, ipAllowlist: true, rateLimitPerMinute: true },
+      });
+      return user
+        ? { id: user.id, nama: user.nama, email: user.email, aktif: Boolean(user.aktif), keyHash, rateLimitPerMinute: user.rateLimitPerMinute ?? null, security: securityOf(user) }
+        : null;
     });
   }
 
@@ -116,6 +160,10 @@ export class UsersService {
     const rows = await this.ledger.listForUser(userId, limit, beforeId);
     return rows.map(toMutasiResponse);
   }
+}
+
+function securityOf(user: Pick<User, 'privateKeyEnc' | 'wajibSignature' | 'ipAllowlist'>): AuthUser['security'] {
+  return { privateKeyEnc: user.privateKeyEnc, wajibSignature: Boolean(Number(user.wajibSignature)), ipAllowlist: user.ipAllowlist ? (JSON.parse(user.ipAllowlist) as string[]) : [] };
 }
 
 function toMutasiResponse(row: Mutasi): MutasiResponseDto {

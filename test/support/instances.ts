@@ -271,7 +271,15 @@ function childEnv(env: Record<string, string | undefined>): Record<string, strin
 /** Spawns one process and returns at once (no readiness wait): for processes expected to fail at boot. */
 export async function spawnApp(options: SpawnOptions): Promise<AppProcess> {
   assertBuilt();
-  const env = { ...(options.env ?? {}) };
+  const env: Record<string, string | undefined> = {
+    // One key for every process of a spec, so instances open each other's secrets.
+    APP_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    // Specs send everything from 127.0.0.1: limits off unless a spec sets them.
+    RATE_LIMIT_PER_MINUTE: '0',
+    RATE_LIMIT_REGISTER_PER_HOUR: '0',
+    RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '0',
+    ...(options.env ?? {}),
+  };
   // PORT may be given on purpose (even invalid, for the config tests); otherwise a free one.
   const port = 'PORT' in env ? Number(env.PORT) : await freePort();
   if (!('PORT' in env)) env.PORT = String(port);

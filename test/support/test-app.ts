@@ -12,6 +12,9 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** Test-only key (32 bytes, base64). */
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
+
 /** Test defaults: an instant simulated provider and a fast processor. Any env variable can be overridden. */
 export function testEnv(db: TestDatabase, env: Record<string, string> = {}): Record<string, string> {
   return {
@@ -24,6 +27,14 @@ export function testEnv(db: TestDatabase, env: Record<string, string> = {}): Rec
     LOG_LEVEL: 'error',
     // Register-time saldo is off by default; the specs buy with it, so they opt in explicitly.
     ALLOW_REGISTER_SALDO: 'true',
+    // Fixed, so instances started on one test database open each other's secrets.
+    APP_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    // Every spec sends from 127.0.0.1 and registers many users; rate-limit.e2e-spec turns them on.
+    RATE_LIMIT_PER_MINUTE: '0',
+    RATE_LIMIT_REGISTER_PER_HOUR: '0',
+    RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '0',
+    // Receivers in the specs listen on 127.0.0.1.
+    CALLBACK_ALLOW_PRIVATE: 'true',
     // Off, so a test that changes a row with SQL sees the change at once; cache.e2e-spec turns
     // them on and tests the bounds.
     AUTH_CACHE_TTL_MS: '0',

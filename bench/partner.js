@@ -1,0 +1,151 @@
+'use strict';
+/**
+ * Issue 12's rows: GET /produk signed vs unsigned, with rate limiting on vs off, and the drain of
+ * a backlog of due callbacks to a local receiver.
+ *
+ * - HTTP rows: autocannon against one service with RATE_LIMIT_PER_MINUTE=0 (off) and one with a
+ *   limit no client reaches (on; in memory, or Redis with BENCH_RATE_LIMIT_REDIS=1), alternating;
+ *   signed requests compute a fresh nonce and signature per request in autocannon's setupRequest.
+ * - Drain: BENCH_CALLBACK_EVENTS events are inserted held back (status 'bench_hold', which no
+ *   claim selects), then released in one UPDATE; the rate is events / (last attempt - first
+ *   attempt) from callback_attempt's own times, the wall time from release to "all sukses" beside it.
+ * Sizes: BENCH_PARTNER_DURATION_S (default 10), BENCH_CALLBACK_EVENTS (default 10000).
+ */
+const { createHash, createHmac, randomBytes } = require('node:crypto');
+const http = require('node:http');
+const mysql = require('mysql2/promise');
+const lib = require('./lib');
+const { cannon } = require('./http-compare');
+
+function config() {
+  return {
+    durationS: Number(process.env.BENCH_PARTNER_DURATION_S ?? 10),
+    warmupS: Number(process.env.BENCH_PARTNER_WARMUP_S ?? 3),
+    connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
+    rounds: Number(process.env.BENCH_ROUNDS ?? 2),
+    events: Number(process.env.BENCH_CALLBACK_EVENTS ?? 10_000),
+    redis: process.env.BENCH_RATE_LIMIT_REDIS === '1',
+  };
+}
+
+async function register(base, tag) {
+  const { status, json } = await lib.post(base, '/register', { nama: `bench partner ${tag}`, email: `partner-${tag}-${Date.now()}@bench.example.com` });
+  if (status !== 200) throw new Error(`register ${status}: ${JSON.stringify(json)}`);
+  return { key: json.api_key, privateKey: json.private_key };
+}
+
+function produkRequest(user, signed) {
+  const emptyHash = createHash('sha256').update('').digest('hex');
+  return {
+    method: 'GET',
+    path: '/produk',
+    setupRequest: (req) => {
+      req.headers = { ...req.headers, 'x-api-key': user.key };
+      if (signed) {
+        const ts = String(Math.floor(Date.now() / 1000));
+        const nonce = randomBytes(12).toString('hex');
+        const sig = createHmac('sha256', user.privateKey).update(`v1\n${ts}\n${nonce}\nGET\n/produk\n${emptyHash}`).digest('base64');
+        req.headers = { ...req.headers, 'x-timestamp': ts, 'x-nonce': nonce, 'x-signature': `v1,${sig}` };
+      }
+      return req;
+    },
+  };
+}
+
+async function measure(name, base, pid, request, cfg) {
+  if (cfg.warmupS > 0) await cannon(base, request, cfg.connections, cfg.warmupS);
+  const cpuBefore = lib.cpuTimeMs(pid);
+  const r = await cannon(base, request, cfg.connections, cfg.durationS);
+  const cpuPerReq = (lib.cpuTimeMs(pid) - cpuBefore) / Math.max(1, r.requests.total);
+  const bad = r.non2xx + r.errors + r.timeouts;
+  if (bad > 0) console.warn(`  ! ${name}: ${bad} failed (codes ${JSON.stringify(r.statusCodeStats)})`);
+  console.log(`  ${name.padEnd(34)} ${r.requests.average.toFixed(0).padStart(6)} req/s  p99 ${String(r.latency.p99).padStart(4)} ms  CPU ${cpuPerReq.toFixed(3)} ms/req`);
+  return { name, rps: r.requests.average, p99: r.latency.p99, cpuPerReq, bad };
+}
+
+async function httpRows(cfg, rss) {
+  const db = await lib.createDatabase('partner');
+  const common = { DATABASE_URL: db.url, PROCESSOR_ENABLED: 'false', CALLBACK_ENABLED: 'false' };
+  let off;
+  let on;
+  const results = [];
+  try {
+    off = await lib.startInstance({ ...common, RATE_LIMIT_PER_MINUTE: '0' }, { label: 'service (limits off)' });
+    on = await lib.startInstance(
+      { ...common, RATE_LIMIT_PER_MINUTE: '10000000', ...(cfg.redis ? { REDIS_URL: 'redis://127.0.0.1:6379', RATE_LIMIT_REDIS_PREFIX: `ppob-bench:${process.pid}:` } : {}) },
+      { label: 'service (limits on)' },
+    );
+    rss.track(on, 'service, rate limiting on');
+    const user = await register(off.base, 'u');
+    for (let round = 1; round <= cfg.rounds; round++) {
+      results.push({ round, ...(await measure('GET /produk unsigned, limits off', off.base, off.pid, produkRequest(user, false), cfg)) });
+      results.push({ round, ...(await measure('GET /produk signed, limits off', off.base, off.pid, produkRequest(user, true), cfg)) });
+      results.push({ round, ...(await measure(`GET /produk unsigned, limits on${cfg.redis ? ' (Redis)' : ''}`, on.base, on.pid, produkRequest(user, false), cfg)) });
+    }
+  } finally {
+    await Promise.all([off?.stop(), on?.stop()]);
+    await db.drop();
+  }
+  return results;
+}
+
+async function drain(cfg, rss) {
+  const receiver = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(204).end());
+  });
+  await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${receiver.address().port}/hook`;
+  const db = await lib.createDatabase('callbacks');
+  let svc;
+  try {
+    // Dispatcher off while seeding; the measured instance starts with it on.
+    const seed = await lib.startInstance({ DATABASE_URL: db.url, PROCESSOR_ENABLED: 'false', CALLBACK_ENABLED: 'false', CALLBACK_ALLOW_PRIVATE: 'true' }, { label: 'seed' });
+    const user = await register(seed.base, 'cb');
+    const put = await fetch(`${seed.base}/callback`, { method: 'PUT', headers: { 'x-api-key': user.key, 'content-type': 'application/json' }, body: JSON.stringify({ url }) });
+    if (put.status !== 200) throw new Error(`PUT /callback ${put.status}`);
+    await seed.stop();
+    const pool = mysql.createPool({ uri: db.url, connectionLimit: 2 });
+    try {
+      const [[{ id: userId }]] = await pool.query('SELECT user_id AS id FROM callback_endpoint LIMIT 1');
+      const payload = JSON.stringify({ type: 'transaksi.sukses', timestamp: new Date().toISOString(), data: { id: 1, ref_id: 'x'.repeat(32), produk_id: 1, nomor_tujuan: '087800000001', nominal: 10000, harga: 12000, status: 'sukses', waktu: new Date().toISOString(), updated_at: new Date().toISOString(), hasil_eksekusi: 'Sukses. SN: 01234567890100000017', saldo: 88000 } });
+      for (let start = 0; start < cfg.events; start += 1000) {
+        const rows = [];
+        for (let i = start; i < Math.min(cfg.events, start + 1000); i++) rows.push([`msg_bench_${i}_${randomBytes(6).toString('hex')}`, userId, null, 'transaksi.sukses', payload, url, 'bench_hold', 0, '2000-01-01 00:00:00.000', '2000-01-01 00:00:00.000', '2000-01-01 00:00:00.000']);
+        await pool.query('INSERT INTO callback_event (msg_id, user_id, transaksi_id, type, payload, url, status, attempts, next_at, created_at, updated_at) VALUES ?', [rows]);
+      }
+      svc = await lib.startInstance({ DATABASE_URL: db.url, PROCESSOR_ENABLED: 'false', CALLBACK_ALLOW_PRIVATE: 'true', CALLBACK_INTERVAL_MS: '50' }, { label: 'service (callbacks)' });
+      rss.track(svc, 'service, callback drain');
+      const released = Date.now();
+      await pool.query("UPDATE callback_event SET status = 'pending' WHERE status = 'bench_hold'");
+      for (;;) {
+        const [[{ n }]] = await pool.query("SELECT COUNT(*) AS n FROM callback_event WHERE status <> 'sukses'");
+        if (Number(n) === 0) break;
+        if (Date.now() - released > 300_000) throw new Error(`${n} callbacks still not delivered after 300 s`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const wallMs = Date.now() - released;
+      const [[span]] = await pool.query('SELECT MIN(waktu) AS first, MAX(waktu) AS last, COUNT(*) AS attempts FROM callback_attempt');
+      const spanMs = Math.max(1, new Date(span.last).getTime() - new Date(span.first).getTime());
+      const result = { events: cfg.events, attempts: Number(span.attempts), rate: cfg.events / (spanMs / 1000), wallMs };
+      console.log(`  callback backlog ${cfg.events} events: ${result.rate.toFixed(0)} deliveries/s (attempts ${result.attempts}, wall ${wallMs} ms from release)`);
+      return result;
+    } finally {
+      await pool.end();
+    }
+  } finally {
+    await svc?.stop();
+    await db.drop();
+    receiver.close();
+  }
+}
+
+async function run(rss) {
+  const cfg = config();
+  console.log(`\n== Partner API (issue 12): ${cfg.connections} connections, ${cfg.durationS} s per run, ${cfg.rounds} round(s); callback backlog ${cfg.events}`);
+  const http = await httpRows(cfg, rss);
+  const callbacks = await drain(cfg, rss);
+  return { config: cfg, results: http, callbacks };
+}
+
+module.exports = { run };

@@ -1,0 +1,128 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { callbackUrlInvalid } from './callback-errors';
+
+export const CALLBACK_URL_MAX_LENGTH = 2048;
+
+/** A destination that passed the SSRF rules: the URL and the address to connect to. */
+export interface CheckedTarget {
+  url: URL;
+  address: string;
+  family: 4 | 6;
+}
+
+/**
+ * Syntax rules for a callback URL (at save time and again before every dial). The WHATWG parser
+ * has already turned decimal, octal and hex IPv4 hosts (`http://2130706433/`, `http://0177.1/`)
+ * into dotted form and compressed IPv6, so the address rules below see the real address.
+ */
+export function parseCallbackUrl(raw: string): URL {
+  if (typeof raw !== 'string' || raw.length === 0 || raw.length > CALLBACK_URL_MAX_LENGTH) {
+    throw invalid(`url must be an http(s) URL of at most ${CALLBACK_URL_MAX_LENGTH} characters`);
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw invalid('url is not a valid URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid('url must use http or https');
+  // Credentials in a URL end up in logs and proxies; the signature authenticates us instead.
+  if (url.username || url.password) throw invalid('url must not contain a user name or password');
+  if (!url.hostname) throw invalid('url must name a host');
+  return url;
+}
+
+/**
+ * Resolves the host and checks every address it has: one private address among public ones is
+ * enough to refuse (DNS can answer differently on the next lookup). The caller connects to the
+ * returned address, never resolving the name a second time (no DNS rebinding window).
+ */
+export async function checkCallbackTarget(url: URL, allowPrivate: boolean): Promise<CheckedTarget> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const literal = isIP(host);
+  let addresses: Array<{ address: string; family: number }>;
+  if (literal) {
+    addresses = [{ address: host, family: literal }];
+  } else {
+    try {
+      addresses = await lookup(host, { all: true, verbatim: true });
+    } catch {
+      throw invalid(`host ${host} cannot be resolved`);
+    }
+    if (addresses.length === 0) throw invalid(`host ${host} cannot be resolved`);
+  }
+  if (!allowPrivate) {
+    for (const { address } of addresses) {
+      const reason = forbiddenAddressReason(address);
+      if (reason) throw invalid(`url resolves to a ${reason} address (${address}); only public addresses are allowed`);
+    }
+  }
+  return { url, address: addresses[0].address, family: addresses[0].family === 6 ? 6 : 4 };
+}
+
+/** Why an address may not be called back, or null when it is public. */
+export function forbiddenAddressReason(address: string): string | null {
+  const family = isIP(address);
+  if (family === 4) return ipv4Reason(ipv4ToInt(address));
+  if (family === 6) return ipv6Reason(ipv6Groups(address));
+  return 'malformed';
+}
+
+const IPV4_RULES: Array<[string, number, string]> = [
+  ['0.0.0.0', 8, 'unspecified'],
+  ['10.0.0.0', 8, 'private'],
+  ['100.64.0.0', 10, 'CGNAT'],
+  ['127.0.0.0', 8, 'loopback'],
+  ['169.254.0.0', 16, 'link-local'],
+  ['172.16.0.0', 12, 'private'],
+  ['192.0.0.0', 24, 'reserved'],
+  ['192.168.0.0', 16, 'private'],
+  ['198.18.0.0', 15, 'reserved'],
+  ['224.0.0.0', 4, 'multicast'],
+  ['240.0.0.0', 4, 'reserved'],
+];
+
+function ipv4Reason(value: number): string | null {
+  for (const [base, bits, reason] of IPV4_RULES) {
+    const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+    if (((value & mask) >>> 0) === ipv4ToInt(base)) return reason;
+  }
+  return null;
+}
+
+function ipv6Reason(g: number[]): string | null {
+  if (g.every((x) => x === 0)) return 'unspecified';
+  if (g.slice(0, 7).every((x) => x === 0) && g[7] === 1) return 'loopback';
+  // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d)
+  // forms reach the embedded IPv4 address: judge that one.
+  const embedded = (g[6] << 16) | g[7];
+  if (g.slice(0, 5).every((x) => x === 0) && (g[5] === 0xffff || g[5] === 0)) return ipv4Reason(embedded >>> 0);
+  if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return ipv4Reason(embedded >>> 0);
+  if ((g[0] & 0xfe00) === 0xfc00) return 'private';
+  if ((g[0] & 0xffc0) === 0xfe80) return 'link-local';
+  if ((g[0] & 0xffc0) === 0xfec0) return 'site-local';
+  if ((g[0] & 0xff00) === 0xff00) return 'multicast';
+  return null;
+}
+
+function ipv4ToInt(address: string): number {
+  return address.split('.').reduce((acc, part) => ((acc << 8) | Number(part)) >>> 0, 0);
+}
+
+/** The eight 16-bit groups of an IPv6 address (compressed, or ending in dotted IPv4). */
+function ipv6Groups(address: string): number[] {
+  let text = address.toLowerCase().split('%')[0];
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted) {
+    const v4 = ipv4ToInt(dotted[1]);
+    text = text.slice(0, -dotted[1].length) + `${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+  }
+  const [head, tail] = text.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const fill = tail === undefined ? [] : new Array(8 - left.length - right.length).fill('0');
+  return [...left, ...fill, ...right].map((part) => parseInt(part, 16));
+}
+
+const invalid = callbackUrlInvalid;

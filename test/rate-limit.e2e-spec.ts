@@ -1,0 +1,131 @@
+import Redis from 'ioredis';
+import { get, registerUser, startInstanceOn } from './support/factories';
+import { freePort } from './support/instances';
+import { metricValue, scrape } from './support/metrics';
+import { startTestApp, TestApp, useTestApp } from './support/test-app';
+import { describeFor } from './support/test-db';
+
+jest.setTimeout(60_000);
+
+const PREFIX = `ppob-test:${process.pid}:${Date.now()}:`;
+
+async function dropRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    const keys = await redis.keys(`*${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function register(t: TestApp, remoteAddress: string, n: number) {
+  return t.app.inject({ method: 'POST', url: '/register', remoteAddress, payload: { nama: `RL ${n}`, email: `rl${n}.${remoteAddress}.${process.pid}@example.com` } });
+}
+
+// The limiter does not touch the database: SQLite is enough, and Redis is the engine under test.
+describeFor('sqlite')('rate limits', () => {
+  describe('per reseller, in memory', () => {
+    const t = useTestApp('sqlite', { RATE_LIMIT_PER_MINUTE: '5' });
+
+    it('answers 429 RATE_LIMITED with Retry-After after the limit, with the X-RateLimit headers before', async () => {
+      const user = await registerUser(t.app);
+      const other = await registerUser(t.app);
+      for (let i = 0; i < 5; i++) {
+        const res = await get(t.app, user.apiKey, i % 2 ? '/saldo' : '/produk');
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['x-ratelimit-limit']).toBe('5');
+        expect(res.headers['x-ratelimit-remaining']).toBe(String(4 - i));
+        expect(Number(res.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
+      }
+      const limited = await get(t.app, user.apiKey, '/riwayat');
+      expect(limited.statusCode).toBe(429);
+      expect(limited.json()).toMatchObject({ statusCode: 429, code: 'RATE_LIMITED' });
+      expect(limited.json().detail).toMatch(/coba lagi/);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      // Counted per reseller: another one is not affected.
+      expect((await get(t.app, other.apiKey, '/saldo')).statusCode).toBe(200);
+      expect(metricValue(await scrape(t.app), 'ppob_rate_limited_total', { limiter: 'reseller' })).toBeGreaterThanOrEqual(1);
+    });
+
+    it("uses the operator's per-reseller override (rate_limit_per_minute), 0 meaning unlimited", async () => {
+      const big = await registerUser(t.app);
+      await t.dataSource.query('UPDATE users SET rate_limit_per_minute = 12 WHERE email = ?', [big.email]);
+      for (let i = 0; i < 12; i++) expect((await get(t.app, big.apiKey, '/saldo')).statusCode).toBe(200);
+      expect((await get(t.app, big.apiKey, '/saldo')).statusCode).toBe(429);
+      const unlimited = await registerUser(t.app);
+      await t.dataSource.query('UPDATE users SET rate_limit_per_minute = 0 WHERE email = ?', [unlimited.email]);
+      for (let i = 0; i < 20; i++) expect((await get(t.app, unlimited.apiKey, '/saldo')).statusCode).toBe(200);
+    });
+  });
+
+  describe('per IP on /register and on failed key lookups', () => {
+    const t = useTestApp('sqlite', { RATE_LIMIT_REGISTER_PER_HOUR: '3', RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '3' });
+
+    it('limits /register per client IP per hour', async () => {
+      for (let i = 0; i < 3; i++) expect((await register(t, '198.51.100.1', i)).statusCode).toBe(200);
+      const limited = await register(t, '198.51.100.1', 3);
+      expect(limited.statusCode).toBe(429);
+      expect(limited.json().code).toBe('RATE_LIMITED');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(3000);
+      expect((await register(t, '198.51.100.2', 4)).statusCode).toBe(200);
+    });
+
+    it('after 3 failed key lookups an IP gets 429, even with a valid key; other IPs do not', async () => {
+      const ok = (await register(t, '198.51.100.3', 10)).json().api_key;
+      const from = (remoteAddress: string, key: string) => t.app.inject({ method: 'GET', url: '/saldo', remoteAddress, headers: { 'x-api-key': key } });
+      for (let i = 0; i < 3; i++) expect((await from('203.0.113.66', 'a'.repeat(64))).statusCode).toBe(401);
+      const guessed = await from('203.0.113.66', 'b'.repeat(64));
+      expect(guessed.statusCode).toBe(429);
+      expect(guessed.json().code).toBe('RATE_LIMITED');
+      expect(Number(guessed.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await from('203.0.113.66', ok)).statusCode).toBe(429);
+      expect((await from('203.0.113.67', ok)).statusCode).toBe(200);
+    });
+  });
+
+  describe('shared through Redis (REDIS_URL)', () => {
+    afterAll(() => dropRedisKeys(PREFIX));
+    const t = useTestApp('sqlite', { RATE_LIMIT_PER_MINUTE: '6', REDIS_URL: 'redis://127.0.0.1:6379', RATE_LIMIT_REDIS_PREFIX: PREFIX });
+
+    it('two instances count one reseller together, under the test prefix', async () => {
+      const other = await startInstanceOn(t.db, { RATE_LIMIT_PER_MINUTE: '6', REDIS_URL: 'redis://127.0.0.1:6379', RATE_LIMIT_REDIS_PREFIX: PREFIX });
+      try {
+        const user = await registerUser(t.app);
+        for (let i = 0; i < 6; i++) expect((await get(i % 2 ? t.app : other.app, user.apiKey, '/saldo')).statusCode).toBe(200);
+        expect((await get(other.app, user.apiKey, '/saldo')).statusCode).toBe(429);
+        expect((await get(t.app, user.apiKey, '/saldo')).statusCode).toBe(429);
+      } finally {
+        await other.close();
+      }
+      const redis = new Redis('redis://127.0.0.1:6379');
+      try {
+        expect((await redis.keys(`*${PREFIX}*`)).length).toBeGreaterThan(0);
+      } finally {
+        redis.disconnect();
+      }
+    });
+  });
+
+  describe('Redis down', () => {
+    let t: TestApp;
+    const lines: string[] = [];
+    beforeAll(async () => {
+      const deadPort = await freePort();
+      t = await startTestApp(
+        'sqlite',
+        { RATE_LIMIT_PER_MINUTE: '2', REDIS_URL: `redis://127.0.0.1:${deadPort}`, RATE_LIMIT_REDIS_PREFIX: PREFIX, LOG_LEVEL: 'log' },
+        { logDestination: { write: (line: string) => void lines.push(line) } },
+      );
+    });
+    afterAll(() => t?.close());
+
+    it('fails open: requests pass, the failure is counted and logged once', async () => {
+      const user = await registerUser(t.app);
+      for (let i = 0; i < 5; i++) expect((await get(t.app, user.apiKey, '/saldo')).statusCode).toBe(200);
+      expect(metricValue(await scrape(t.app), 'ppob_rate_limit_store_errors_total')).toBeGreaterThanOrEqual(5);
+      expect(lines.filter((l) => l.includes('rate-limit store unavailable'))).toHaveLength(1);
+    });
+  });
+});
