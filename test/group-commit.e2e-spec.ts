@@ -143,6 +143,20 @@ describeEachEngine(
       await expectConsistentLedgers(t.dataSource);
     });
 
+    it('decides a purchase that repeats a refused one\'s ref_id with another body on its own saldo', async () => {
+      // In order: the 22,000 one is refused and writes nothing, so the 12,000 one with the same
+      // ref_id is a new purchase the saldo covers (had the cheap one come first, the other is 409).
+      const refusedFirst = await registerUser(t.app, { saldo: 20_000 });
+      const [expensive, cheap] = await Promise.all([
+        beli(t.app, refusedFirst.apiKey, { produk_id: 2, ref_id: 'refused-first' }),
+        beli(t.app, refusedFirst.apiKey, { produk_id: 1, ref_id: 'refused-first' }),
+      ]);
+      expect(cheap.statusCode).toBe(200);
+      expect([402, 409]).toContain(expensive.statusCode);
+      expect(await saldoOf(t.app, refusedFirst.apiKey)).toBe(8_000);
+      await expectConsistentLedgers(t.dataSource);
+    });
+
     it('answers a ref_id already committed earlier from the original, inside a batch of new purchases', async () => {
       const again = await registerUser(t.app, { saldo: 100_000 });
       const first = await beli(t.app, again.apiKey, { produk_id: 1, ref_id: 'early' });
@@ -173,7 +187,7 @@ describeEachEngine(
       await expectConsistentLedgers(t.dataSource);
     });
   },
-  { PROCESSOR_ENABLED: 'false', BELI_GROUP_COMMIT_WINDOW_MS: String(WINDOW_MS) },
+  { PROCESSOR_ENABLED: 'false', ALLOW_REGISTER_SALDO: 'true', BELI_GROUP_COMMIT_WINDOW_MS: String(WINDOW_MS) },
 );
 
 // MySQL/MariaDB only: on SQLite every read waits while a transaction is open (the read gate of

@@ -126,6 +126,12 @@ export class BeliGroupCommit {
     }
   }
 
+  /** Puts purchases back at the head of their reseller's queue; the batch in flight flushes it when it ends. */
+  private requeue(userId: number, waiters: readonly Waiter[]): void {
+    if (waiters.length === 0) return;
+    this.groups.get(userId)!.queue.unshift(...waiters);
+  }
+
   private async commit(userId: number, batch: Waiter[]): Promise<void> {
     // A ref_id repeated inside the batch is one purchase: the first one goes in, the others
     // take its outcome.
@@ -145,7 +151,10 @@ export class BeliGroupCommit {
         return;
       }
       w.resolve(outcome);
-      for (const x of others) x.resolve(outcome.kind === 'accepted' ? { kind: 'repeat' } : outcome);
+      // A refused purchase wrote nothing, so in order the next one with its ref_id is a new
+      // purchase (perhaps a cheaper one the saldo covers): it goes again instead of sharing the refusal.
+      if (outcome.kind === 'refused') this.requeue(userId, others);
+      else for (const x of others) x.resolve(outcome.kind === 'accepted' ? { kind: 'repeat' } : outcome);
     };
     await this.commitLeaders(userId, leaders, settle, true);
   }
