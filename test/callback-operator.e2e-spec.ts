@@ -42,6 +42,23 @@ describeEachEngine(
       expect(got.json.data.status).toBe('gagal');
     });
 
+    it('a purchase settled sukses by the operator sends the sn it stored, as /status shows it', async () => {
+      const user = await withEndpoint('/op-settle-sn');
+      const buy = await t.app.inject({ method: 'POST', url: '/beli', headers: { 'x-api-key': user.apiKey }, payload: { produk_id: 1, nomor_tujuan: '087800000002' } });
+      const id = buy.json().id;
+      await waitFor(async () => receiver.received.find((r) => r.path === '/op-settle-sn'), 20_000, 'the processor callback');
+      await t.dataSource.query('DELETE FROM callback_event WHERE transaksi_id = ?', [id]);
+      await t.dataSource.query("UPDATE transaksi SET status = 'proses', sn = NULL, perlu_operator = 1, locked_by = NULL, locked_until = NULL WHERE id = ?", [id]);
+      const before = receiver.received.length;
+      const res = await admin(t.app, 'POST', `/admin/transaksi/${id}/selesaikan`, { status: 'sukses', sn: '0123456789012345' });
+      expect(res.statusCode).toBe(200);
+      const got = await waitFor(async () => receiver.received.slice(before).find((r) => r.json.data.id === id), 20_000, 'the operator callback');
+      const status = (await reseller(t.app, user.apiKey, 'GET', `/status/${id}`)).json();
+      expect(status.sn).toBe('0123456789012345');
+      expect(got.json.type).toBe('transaksi.sukses');
+      expect(got.json.data.sn).toBe('0123456789012345');
+    });
+
     it('a confirmed deposit sends deposit.sukses with the new saldo', async () => {
       const user = await withEndpoint('/op-deposit');
       const ticket = (await reseller(t.app, user.apiKey, 'POST', '/deposit', { jumlah: 50_000, bank: 'BCA' })).json();
