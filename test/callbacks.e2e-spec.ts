@@ -78,6 +78,14 @@ describeEachEngine('signed callbacks', (t: TestApp) => {
     expect(row.secret_enc).toMatch(/^v1\./);
   });
 
+  it('concurrent first PUT /callback calls all succeed, leaving one endpoint whose secret is one of those answered', async () => {
+    const user = await registerUser(t.app);
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => put(t.app, user.apiKey, `${receiver.baseUrl}/race${i}`)));
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
+    const shown = await get(t.app, user.apiKey, '/callback');
+    expect(answers.map((a) => a.json().url)).toContain(shown.json().url);
+  });
+
   it('DELETE /callback removes it; then GET and rotate are 404', async () => {
     const user = await registerUser(t.app);
     await put(t.app, user.apiKey, `${receiver.baseUrl}/a`);
