@@ -144,6 +144,17 @@ describeEachEngine('signed requests', (t: TestApp, engine) => {
     expect((await get(t.app, u.apiKey, '/keamanan')).json()).toEqual({ wajib_signature: false, ip_allowlist: [], private_key_can_sign: true });
   });
 
+  it('PUT /keamanan refuses IPv6 zone ids (any length passes isIP) with 400, never a 500 on a list too long to store', async () => {
+    const u = await registerUser(t.app);
+    const zoned = Array.from({ length: 49 }, (_, i) => `fe80::${i + 1}%${'a'.repeat(100)}`);
+    for (const ip_allowlist of [['127.0.0.1', 'fe80::1%eth0'], ['127.0.0.1', ...zoned]]) {
+      const res = await t.app.inject({ method: 'PUT', url: '/keamanan', headers: { 'x-api-key': u.apiKey }, payload: { ip_allowlist } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().code).toBe('VALIDATION_FAILED');
+    }
+    expect((await get(t.app, u.apiKey, '/keamanan')).json().ip_allowlist).toEqual([]);
+  });
+
   it('a user from before signed requests keeps x-api-key, cannot sign, and can after /generate-key', async () => {
     const legacy = await registerUser(t.app);
     await t.dataSource.query('UPDATE users SET private_key_enc = NULL WHERE email = ?', [legacy.email]);
