@@ -76,6 +76,14 @@ describeEachEngine('signed requests', (t: TestApp, engine) => {
     expect(again.json().code).toBe('SIGNATURE_NONCE_REUSED');
   });
 
+  it('nonces differing only in letter case are different nonces (both accepted, on every engine)', async () => {
+    const nonce = `CaseNonce${Date.now()}`;
+    for (const n of [nonce, nonce.toLowerCase()]) {
+      const res = await signedInject(t.app, user, 'GET', '/saldo', undefined, { nonce: n });
+      expect(`${res.statusCode} ${res.json().code ?? ''}`).toBe('200 ');
+    }
+  });
+
   // Two app instances inside one Jest process cannot share a SQLite file (better-sqlite3 blocks the
   // thread while the other connection holds the lock); on SQLite the primary key decides the same way.
   (engine === 'mysql' ? it : it.skip)('lets exactly one of two instances accept the same signed request sent to both at once', async () => {
