@@ -23,6 +23,7 @@ import { SignedRequests1796155161705 } from './migrations/1796155161705-signed-r
 import { EmailBinaryCollation1796152753645 } from './migrations/1796152753645-email-binary-collation';
 import { Supplier1796155565187 } from './migrations/1796155565187-supplier';
 import { ProdukKodeNocase1796156363772 } from './migrations/1796156363772-produk-kode-nocase';
+import { NonceBinaryCollation1796158955902 } from './migrations/1796158955902-nonce-binary-collation';
 
 export const ENTITIES = [User, Mutasi, Produk, Transaksi, PpobSimEksekusi, Deposit, AdminAudit];
 // Listed as classes, not a glob, so the same list works from src/ (ts-jest) and dist/.
@@ -41,6 +42,7 @@ export const MIGRATIONS = [
   RateLimitOverride1796155589448,
   Supplier1796155565187,
   ProdukKodeNocase1796156363772,
+  NonceBinaryCollation1796158955902,
 ];
 
 /** A query slower than this is logged (its SQL, never its parameters). */
