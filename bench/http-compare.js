@@ -6,12 +6,15 @@
  * seconds each after BENCH_WARMUP_S of warm-up, BENCH_ROUNDS rounds with the order of the two
  * servers alternating between rounds. The service runs with PROCESSOR_ENABLED=false so both
  * sides do the same work; POST /beli with the processor on (zero delay) is measured afterwards
- * on a fresh database as an informational row.
+ * on a fresh database as an informational row. `POST /beli, one key` is the same purchase with
+ * every connection on one reseller's key (both servers), so all of them queue on one saldo row.
  */
 const autocannon = require('autocannon');
 const lib = require('./lib');
 
-const ROUTES = ['GET /produk', 'GET /status/{id}', 'POST /beli'];
+const ROUTES = ['GET /produk', 'GET /status/{id}', 'POST /beli', 'POST /beli, one key'];
+/** The largest reseller: every connection buys through the same key, so every purchase waits for the same saldo row. */
+const ONE_KEY = 'POST /beli, one key';
 const USERS_PER_SIDE = 64;
 const STATUS_ROWS_PER_USER = 10;
 const SALDO = 1_000_000_000_000; // the largest /register accepts; a 10 s /beli run spends < 0.1 % of it
@@ -23,6 +26,8 @@ function config() {
     warmupS: Number(process.env.BENCH_WARMUP_S ?? 2),
     connections: Number(process.env.BENCH_CONNECTIONS ?? 64),
     poolSize: Number(process.env.DATABASE_POOL_SIZE ?? 20),
+    // BENCH_HTTP_ROUTES="POST /beli;POST /beli, one key" measures only those (a quick look at one route).
+    routes: process.env.BENCH_HTTP_ROUTES ? process.env.BENCH_HTTP_ROUTES.split(';').map((r) => r.trim()) : ROUTES,
   };
 }
 
@@ -60,7 +65,8 @@ function requestFor(route, side) {
     path: '/beli',
     setupRequest: (req) => {
       const n = i++;
-      const user = side.users[n % side.users.length];
+      const users = route === ONE_KEY ? side.oneKey : side.users;
+      const user = users[n % users.length];
       const seq = ++refCounter;
       req.headers = { ...req.headers, 'content-type': 'application/json', 'x-api-key': user.key };
       req.body = JSON.stringify({ produk_id: 1 + (seq % 3), nomor_tujuan: `0812${String(seq % 1e8).padStart(8, '0')}`, ref_id: `bench-${runTag}-${seq}` });
@@ -129,12 +135,13 @@ async function run(rss) {
       service: { name: 'service', base: service.base, pid: service.pid, users: await lib.registerUsers(service.base, USERS_PER_SIDE, SALDO, `svc${runTag}`) },
       baseline: { name: 'baseline', base: baseline.base, pid: baseline.pid, users: await lib.registerUsers(service.base, USERS_PER_SIDE, SALDO, `base${runTag}`) },
     };
+    for (const side of Object.values(sides)) side.oneKey = await lib.registerUsers(service.base, 1, SALDO, `${side.name}1${runTag}`);
     await seedStatusRows(sides.service);
     await seedStatusRows(sides.baseline);
 
     for (let round = 1; round <= cfg.rounds; round++) {
       const order = round % 2 === 1 ? ['service', 'baseline'] : ['baseline', 'service'];
-      for (const route of ROUTES) {
+      for (const route of cfg.routes) {
         for (const name of order) {
           const r = await measure(sides[name], route, cfg);
           r.round = round;
@@ -158,12 +165,20 @@ async function run(rss) {
       { label: 'service (http, processor on)' },
     );
     rss.track(proc, 'service, POST /beli with processor on');
-    const side = { name: 'service+processor', base: proc.base, pid: proc.pid, users: await lib.registerUsers(proc.base, USERS_PER_SIDE, SALDO, `proc${runTag}`) };
+    const side = {
+      name: 'service+processor',
+      base: proc.base,
+      pid: proc.pid,
+      users: await lib.registerUsers(proc.base, USERS_PER_SIDE, SALDO, `proc${runTag}`),
+      oneKey: await lib.registerUsers(proc.base, 1, SALDO, `proc1${runTag}`),
+    };
     for (let round = 1; round <= cfg.rounds; round++) {
-      const r = await measure(side, 'POST /beli', cfg);
-      r.round = round;
-      informational.push(r);
-      console.log(`  round ${round} POST /beli (processor on, 0 ms delay) ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  CPU ${r.cpuPerReq.toFixed(3)} ms/req`);
+      for (const route of ['POST /beli', ONE_KEY].filter((r) => cfg.routes.includes(r))) {
+        const r = await measure(side, route, cfg);
+        r.round = round;
+        informational.push(r);
+        console.log(`  round ${round} ${route} (processor on, 0 ms delay) ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  CPU ${r.cpuPerReq.toFixed(3)} ms/req`);
+      }
     }
     rss.final(proc);
   } finally {
@@ -173,4 +188,4 @@ async function run(rss) {
   return { config: cfg, results, informational };
 }
 
-module.exports = { run, ROUTES, requestFor, cannon, seedStatusRows, USERS_PER_SIDE, SALDO };
+module.exports = { run, ROUTES, ONE_KEY, requestFor, cannon, seedStatusRows, USERS_PER_SIDE, SALDO };

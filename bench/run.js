@@ -4,6 +4,8 @@
  * builds first). Phases, chosen with BENCH_ONLY (comma-separated, default http,processor,pickup,supplier):
  *
  *   http       service vs bench/baseline-server.js: GET /produk, GET /status/{id}, POST /beli
+ *              over 64 keys and over one key (BENCH_HTTP_ROUTES="POST /beli;POST /beli, one key"
+ *              measures only the routes named)
  *   processor  draining 5,000 pending purchases with one and with two instances, 0 ms upstream
  *   pickup     purchase-to-execution latency at a steady 50 purchases/s
  *   slow       processor throughput with a slow (2 s) upstream at concurrency 100 and 200

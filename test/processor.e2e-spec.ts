@@ -186,6 +186,11 @@ describe.each(ENGINES)('transaksi processor on %s', (engine) => {
       });
 
       it('replays, without executing again, a purchase the upstream delivered before its instance died', async () => {
+        // The processing instance of the test before would claim the new purchase before the SQL
+        // below makes it a dead instance's row (seen on a loaded machine: executed, sukses): it
+        // comes back once the row is set up.
+        await second?.close();
+        second = undefined;
         const user = await registerUser(t.app, { saldo: 100_000 });
         const id = await buy(t, user, { produk_id: 1, nomor_tujuan: SUKSES });
         // The dead instance's call reached the upstream (which recorded gagal), then it died
@@ -198,6 +203,7 @@ describe.each(ENGINES)('transaksi processor on %s', (engine) => {
           "INSERT INTO ppob_sim_eksekusi (transaksi_id, instance_id, status, hasil, waktu) VALUES (?, 'dead-instance', 'gagal', 'Gagal: recorded upstream', ?)",
           [id, LONG_AGO],
         );
+        second = await startInstanceOn(t.db, { PROCESSOR_INSTANCE_ID: 'instance-b' });
 
         const row = await waitForFinal(t.dataSource, id);
         // The upstream's recorded outcome counts; customers see the fixed gagal text, not the upstream's words.

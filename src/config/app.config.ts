@@ -38,6 +38,12 @@ export interface AppConfig {
    */
   cache: { authTtlMs: number; produkTtlMs: number };
   allowRegisterSaldo: boolean;
+  /**
+   * /beli group commit: purchases of one reseller arriving together share one transaction. A
+   * purchase with no batch of its reseller in flight waits up to `windowMs` for company; at most
+   * `maxBatch` purchases go in one transaction (1 turns batching off).
+   */
+  beliGroupCommit: { windowMs: number; maxBatch: number };
   database: DatabaseConfig;
   processor: {
     enabled: boolean;
@@ -194,6 +200,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     // must not hand out money to anonymous /register calls. Only the simulated provider exists,
     // so saldo given this way cannot buy anything real; a real supplier adapter must refuse it.
     allowRegisterSaldo: reader.bool('ALLOW_REGISTER_SALDO', false),
+    beliGroupCommit: {
+      windowMs: reader.int('BELI_GROUP_COMMIT_WINDOW_MS', 0, 0, 1_000),
+      maxBatch: reader.int('BELI_GROUP_COMMIT_MAX', 100, 1, 1_000),
+    },
     database,
     processor: {
       enabled: reader.bool('PROCESSOR_ENABLED', true),

@@ -121,6 +121,18 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly beliBatches = new Counter({
+    name: 'ppob_beli_batches_total',
+    help: 'Committed /beli group-commit transactions (one debit of one reseller for all its purchases in it)',
+    registers: [this.registry],
+  });
+
+  readonly beliBatchPurchases = new Counter({
+    name: 'ppob_beli_batch_purchases_total',
+    help: 'Purchases decided (accepted or refused) by committed /beli group-commit transactions; divided by ppob_beli_batches_total, the mean batch size',
+    registers: [this.registry],
+  });
+
   readonly deadlocks = new Counter({
     name: 'ppob_db_deadlocks_total',
     help: 'Deadlocks (1213) reported by the database, whether or not the retry then succeeded',

@@ -27,15 +27,23 @@ const LOST_CALL_GRACE_MS = 1_000;
  * Its record (ppob_sim_eksekusi) is the upstream's side: a call with a delay is recorded as
  * `proses` when received and completed in place, so an inquiry from any instance sees a call in
  * flight for what it is. A call aborted before it executed leaves no record (it never ran).
- * With no delay there is nothing to see in between, so only the outcome is written (one
- * statement per purchase, as before: the processor benchmarks run this path).
+ * With no delay there is nothing to see in between, so only the outcome is written (batched
+ * with the outcomes of other calls that end together: the processor benchmarks run this path).
  *
  * Unlike a real upstream, this one dies with the instance that runs it (SIGKILL). A call left
  * `proses` past its planned end plus LOST_CALL_GRACE_MS is therefore forgotten by the next
  * inquiry, and the forgotten call, should its process come back (SIGCONT), cannot complete.
  */
+type SimRecord = [transaksiId: number, instanceId: string, status: string, hasil: string, waktu: string];
+
+/** Outcome records written by one statement at most. */
+const MAX_RECORD_BATCH = 200;
+
 @Injectable()
 export class SimulatedPpobProvider extends PpobProvider {
+  private readonly waitingRecords: Array<{ values: SimRecord; resolve: () => void; reject: (err: unknown) => void }> = [];
+  private recording = false;
+
   constructor(
     @InjectRepository(PpobSimEksekusi) private readonly eksekusi: Repository<PpobSimEksekusi>,
     private readonly tx: TransactionRunner,
@@ -122,21 +130,48 @@ export class SimulatedPpobProvider extends PpobProvider {
   private async complete(request: PpobRequest, received: number | null, result: PpobResult): Promise<void> {
     const now = sqlDateTime(new Date());
     if (received === null) {
-      await this.tx.autocommit((manager) =>
-        manager.query('INSERT INTO ppob_sim_eksekusi (transaksi_id, instance_id, status, hasil, waktu) VALUES (?, ?, ?, ?, ?)', [
-          request.transaksiId,
-          this.config.processor.instanceId,
-          result.status,
-          result.hasil,
-          now,
-        ]),
-      );
+      await this.record([request.transaksiId, this.config.processor.instanceId, result.status, result.hasil, now]);
       return;
     }
     const { affected } = await this.tx.run((manager) =>
       execute(manager, "UPDATE ppob_sim_eksekusi SET status = ?, hasil = ?, waktu = ? WHERE id = ? AND status = 'proses'", [result.status, result.hasil, now, received]),
     );
     if (affected !== 1) throw new PpobUnavailableError('Simulated upstream lost the request');
+  }
+
+  /**
+   * Writes an instant call's outcome. Outcomes that arrive while a write is in flight go together
+   * in the next one (a multi-row INSERT): at a 0 ms upstream this record was the one statement
+   * per purchase left in the processor's path (claims and final writes are already batched).
+   * Each call still returns only once its own record is written.
+   */
+  private record(values: SimRecord): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waitingRecords.push({ values, resolve, reject });
+      if (!this.recording) void this.writeRecords();
+    });
+  }
+
+  private async writeRecords(): Promise<void> {
+    this.recording = true;
+    try {
+      while (this.waitingRecords.length > 0) {
+        const batch = this.waitingRecords.splice(0, MAX_RECORD_BATCH);
+        try {
+          await this.tx.autocommit((manager) =>
+            manager.query(
+              `INSERT INTO ppob_sim_eksekusi (transaksi_id, instance_id, status, hasil, waktu) VALUES ${batch.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+              batch.flatMap((r) => r.values),
+            ),
+          );
+          for (const r of batch) r.resolve();
+        } catch (err) {
+          for (const r of batch) r.reject(err);
+        }
+      }
+    } finally {
+      this.recording = false;
+    }
   }
 
   private decide(request: PpobRequest): PpobResult {

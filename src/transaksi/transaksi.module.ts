@@ -5,6 +5,7 @@ import { DatabaseModule } from '../database/database.module';
 import { PpobModule } from '../ppob/ppob.module';
 import { ProdukModule } from '../produk/produk.module';
 import { UsersModule } from '../users/users.module';
+import { BeliGroupCommit } from './beli-group-commit';
 import { TransaksiQueueService } from './transaksi-queue.service';
 import { TransaksiController } from './transaksi.controller';
 import { Transaksi } from './transaksi.entity';
@@ -15,7 +16,7 @@ import { TransaksiService } from './transaksi.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Transaksi]), DatabaseModule, CallbackModule, PpobModule, ProdukModule, UsersModule],
   controllers: [TransaksiController],
-  providers: [TransaksiService, TransaksiRepository, TransaksiQueueService, TransaksiProcessor],
+  providers: [TransaksiService, BeliGroupCommit, TransaksiRepository, TransaksiQueueService, TransaksiProcessor],
   exports: [TransaksiProcessor, TransaksiRepository],
 })
 export class TransaksiModule {}

@@ -324,12 +324,12 @@ describe('TransaksiProcessor', () => {
       createSut({ PROCESSOR_CONCURRENCY: '2', PROCESSOR_BATCH_SIZE: '2' });
       sut.onApplicationBootstrap();
       await settle();
-      expect(queue.claimLimits).toEqual([2]);
+      expect(queue.claimLimits).toEqual([1, 1]);
 
       sut.wake();
       sut.wake();
       await settle();
-      expect(queue.claimLimits).toEqual([2]);
+      expect(queue.claimLimits).toEqual([1, 1]);
       expect(provider.inFlight).toBe(2);
     });
 
@@ -352,13 +352,22 @@ describe('TransaksiProcessor', () => {
       queue.add(3);
       sut.onApplicationBootstrap();
       await settle();
-      expect(queue.claimLimits).toEqual([2]);
+      expect(queue.claimLimits).toEqual([1, 1]);
       expect(provider.requests.map((r) => r.transaksiId)).toEqual([1, 2]);
 
       provider.succeed(1);
       await settle();
-      expect(queue.claimLimits).toEqual([2, 1]);
+      expect(queue.claimLimits).toEqual([1, 1, 1]);
       expect(provider.requests.map((r) => r.transaksiId)).toEqual([1, 2, 3]);
+    });
+
+    it('claims at most half the slots at a time, so one claim runs while the calls of the other half do', async () => {
+      createSut({ PROCESSOR_CONCURRENCY: '10', PROCESSOR_BATCH_SIZE: '100' });
+      queue.add(20);
+      sut.onApplicationBootstrap();
+      await settle();
+      expect(queue.claimLimits).toEqual([5, 5]);
+      expect(provider.inFlight).toBe(10);
     });
 
     it('keeps claiming batch after batch while slots are free and batches come back full', async () => {
@@ -732,7 +741,7 @@ describe('TransaksiProcessor', () => {
       provider.succeed(1);
       await settle();
       expect(returned).toBe(false);
-      expect(queue.claimLimits).toEqual([2]);
+      expect(queue.claimLimits).toEqual([1, 1]);
 
       provider.succeed(2);
       await shutdown;
@@ -743,7 +752,7 @@ describe('TransaksiProcessor', () => {
 
       sut.wake();
       await settle();
-      expect(queue.claimLimits).toEqual([2]);
+      expect(queue.claimLimits).toEqual([1, 1]);
     });
 
     it('returns after SHUTDOWN_TIMEOUT_MS when a provider call does not finish, leaving the row to its lease', async () => {

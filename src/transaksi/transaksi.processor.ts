@@ -123,7 +123,12 @@ export class TransaksiProcessor implements OnApplicationBootstrap, BeforeApplica
     while (!this.stopping) {
       const free = concurrency - this.inFlight.size;
       if (free <= 0) return;
-      const wanted = Math.min(free, batchSize);
+      // At most half the slots per claim, so the slots fill from two claims at different times
+      // and one half's claim runs while the other half's calls and final writes do. With all the
+      // slots in one claim, the next claim could start only once that whole batch had been
+      // written, and the processor idled through every claim (drain at 0 ms upstream: about
+      // 2,000 trx/s with one claim of 100, about 3,000 with claims of 50).
+      const wanted = Math.min(free, batchSize, Math.max(1, Math.ceil(concurrency / 2)));
       const endTimer = this.metrics.claimDuration.startTimer();
       const claimStartedAt = performance.now();
       const rows = await this.queue.claim(wanted, this.leases.heldIds());

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, FindOptionsWhere, LessThan, Repository } from 'typeorm';
 import { CallbackOutbox } from '../callback/callback-outbox';
 import { AppClock } from '../common/app-clock';
+import { parseServerVersion } from '../database/database-startup';
 import { dbTime, execute } from '../database/raw-sql';
 import { DIALECT_SQL, DialectSql, sqlDateTime } from '../database/sql-time';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -60,6 +61,7 @@ export interface QueueCounts {
 @Injectable()
 export class TransaksiRepository {
   private readonly sql: DialectSql;
+  private returning: Promise<boolean> | null = null;
 
   constructor(
     @InjectRepository(Transaksi) private readonly transaksi: Repository<Transaksi>,
@@ -81,6 +83,65 @@ export class TransaksiRepository {
       [trx.userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, trx.callbackUrl, now, now],
     );
     return insertId;
+  }
+
+  /**
+   * Inserts `pending` purchases of one user in one statement inside `manager`'s transaction (the
+   * /beli group commit); returns their ids in the same order. MariaDB and SQLite return them from
+   * the INSERT itself (RETURNING); MySQL has no INSERT ... RETURNING, and its multi-row INSERT
+   * reports only the first id (with innodb_autoinc_lock_mode=2 the others need not follow it), so
+   * there they are read back by (user_id, ref_id), the unique index.
+   */
+  async insertPendingMany(manager: EntityManager, userId: number, trxs: readonly NewTransaksi[]): Promise<number[]> {
+    if (trxs.length === 1) return [await this.insertPending(manager, trxs[0])];
+    const now = sqlDateTime(this.clock.now());
+    const params: unknown[] = [];
+    for (const trx of trxs) {
+      if (trx.userId !== userId) throw new Error('insertPendingMany: purchases of one user only');
+      params.push(userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, trx.callbackUrl, now, now);
+    }
+    const returning = await this.insertReturns(manager);
+    const inserted: unknown = await manager.query(
+      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, callback_url, status, attempts, waktu, updated_at)
+       VALUES ${trxs.map(() => "(?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)").join(', ')}${returning ? ' RETURNING id, ref_id' : ''}`,
+      params,
+    );
+    const rows: Array<{ id: number | string; ref_id: string }> = returning
+      ? (inserted as Array<{ id: number | string; ref_id: string }>)
+      : await manager.query(`SELECT id, ref_id FROM transaksi WHERE user_id = ? AND ref_id IN (${marks(trxs)})`, [userId, ...trxs.map((trx) => trx.refId)]);
+    const ids = new Map(rows.map((row) => [row.ref_id, Number(row.id)]));
+    return trxs.map((trx) => {
+      const id = ids.get(trx.refId);
+      if (id === undefined) throw new Error(`insertPendingMany: ref_id ${trx.refId} not found after its insert`);
+      return id;
+    });
+  }
+
+  /**
+   * Whether this server answers INSERT ... RETURNING (MariaDB 10.5+, SQLite 3.35+; not MySQL),
+   * asked once. Asked on the caller's connection: a query on another pooled connection from inside
+   * a transaction that holds a user's row lock can wait for a connection held by a transaction
+   * that waits for that lock (seen: every purchase 503 until the 50 s lock-wait timeout).
+   */
+  private insertReturns(manager: EntityManager): Promise<boolean> {
+    this.returning ??=
+      this.tx.dialect === 'sqlite'
+        ? Promise.resolve(true)
+        : manager
+            .query('SELECT VERSION() AS v')
+            .then((rows: Array<{ v: string }>) => parseServerVersion(String(rows[0]?.v ?? '')).engine === 'mariadb')
+            .catch((err: unknown) => {
+              this.returning = null;
+              throw err;
+            });
+    return this.returning;
+  }
+
+  /** The user's ref_ids among `refIds` that already have a committed transaksi. */
+  async existingRefs(userId: number, refIds: readonly string[]): Promise<Set<string>> {
+    if (refIds.length === 0) return new Set();
+    const rows: Array<{ ref_id: string }> = await this.transaksi.query(`SELECT ref_id FROM transaksi WHERE user_id = ? AND ref_id IN (${marks(refIds)})`, [userId, ...refIds]);
+    return new Set(rows.map((row) => row.ref_id));
   }
 
   /** One of the user's transaksi, or null (another user's id is the same as a missing one). */
@@ -192,9 +253,10 @@ export class TransaksiRepository {
 
   /**
    * Final statuses for many rows in one transaction (the group commit). The rows still held are
-   * locked first; only those are updated and refunded. Refunds go in user order, so two
-   * instances' batches lock users in the same order and cannot deadlock on each other. Returns
-   * the ids written.
+   * locked first; only those are updated and refunded. The refunds are one ledger call
+   * (applyCredits: three statements however many there are), which locks the users in primary-key
+   * order, so two instances' batches lock users in the same order and cannot deadlock on each
+   * other. Returns the ids written.
    *
    * READ COMMITTED, like the claim: under REPEATABLE READ the locking SELECT may walk the
    * (status, id) index and take next-key locks, and the gap just before the first 'proses' entry
@@ -228,9 +290,10 @@ export class TransaksiRepository {
         [...params, sqlDateTime(now), ...writes.map((w) => w.row.id), instanceId],
       );
       const refunds = writes.filter((w) => w.refund).sort((a, b) => a.row.userId - b.row.userId || a.row.id - b.row.id);
-      for (const { row } of refunds) {
-        await this.ledger.apply(manager, { userId: row.userId, jumlah: row.harga, jenis: 'refund', transaksiId: row.id, keterangan: `Refund transaksi ${row.id} (gagal)` });
-      }
+      await this.ledger.applyCredits(
+        manager,
+        refunds.map(({ row }) => ({ userId: row.userId, jumlah: row.harga, jenis: 'refund', transaksiId: row.id, keterangan: `Refund transaksi ${row.id} (gagal)` })),
+      );
       // The callback events, in this same transaction (the outbox): a final status and its
       // event commit together or not at all.
       await this.outbox.recordFinal(manager, writes.map((w) => ({ row: w.row, status: w.status, hasil: w.hasil, sn: w.sn, updatedAt: now })));

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../common/auth.decorators';
-import { isDuplicateKey } from '../common/database-errors';
 import { CallbackService } from '../callback/callback.service';
 import { DomainError } from '../common/domain-error';
-import { TransactionRunner } from '../database/transaction-runner';
 import type { RequestDeadline } from '../http/request-deadline';
+import { BeliGroupCommit } from './beli-group-commit';
 import { ProdukService } from '../produk/produk.service';
-import { LedgerService } from '../users/ledger.service';
 import { UsersService } from '../users/users.service';
 import { BeliDto, BeliResponseDto, TransaksiResponseDto } from './transaksi.dto';
 import { Transaksi, TransaksiStatus } from './transaksi.entity';
@@ -20,17 +18,17 @@ export class TransaksiService {
   constructor(
     private readonly transaksi: TransaksiRepository,
     private readonly produk: ProdukService,
-    private readonly ledger: LedgerService,
+    private readonly groupCommit: BeliGroupCommit,
     private readonly users: UsersService,
-    private readonly tx: TransactionRunner,
     private readonly processor: TransaksiProcessor,
     private readonly callbacks: CallbackService,
   ) {}
 
   /**
-   * Accepts a purchase: in one transaction the transaksi row is inserted as `pending`, the
-   * saldo is debited conditionally and the ledger row written. The processor finishes it later.
-   * Once the request's `deadline` has answered 503 the transaction rolls back: nothing charged.
+   * Accepts a purchase: in one transaction the saldo is debited conditionally, the transaksi row
+   * inserted as `pending` and the ledger row written, together with the other purchases of the
+   * same reseller that arrived at the same time (BeliGroupCommit). The processor finishes it
+   * later. Once the request's `deadline` has answered 503 it is not committed: nothing charged.
    */
   async beli(user: AuthUser, dto: BeliDto, deadline?: RequestDeadline): Promise<BeliResponseDto> {
     const produk = await this.produk.findActive(dto.produk_id);
@@ -40,56 +38,28 @@ export class TransaksiService {
     }
 
     // No lookup of ref_id first: the unique index (user_id, ref_id) decides inside the
-    // transaction, and the rare repeat is answered from the catch below. One statement less
+    // transaction, and the rare repeat is answered from the original below. One statement less
     // on every purchase that sends a ref_id.
     const refId = dto.ref_id ?? randomUUID().replace(/-/g, '');
     const callbackUrl = dto.callback_url === undefined ? null : await this.callbacks.purchaseUrl(user.id, dto.callback_url);
-    let accepted: { id: number; saldo: number };
-    try {
-      accepted = await this.tx.run(async (manager) => {
-        // Debit first: the conditional UPDATE takes the user's row lock before anything else,
-        // so concurrent purchases of one user queue on it instead of deadlocking (inserting a
-        // transaksi first takes a shared lock on the same row through the foreign key, and two
-        // shared holders that both upgrade deadlock). A concurrent duplicate ref_id then fails
-        // on the unique index below and the whole transaction, debit included, rolls back.
-        let id = 0;
-        const saldo = await this.ledger.apply(manager, {
-          userId: user.id,
-          jumlah: -produk.harga,
-          jenis: 'debit',
-          // Inserted between the debit and its ledger row, which points to it.
-          transaksiId: async () => {
-            id = await this.transaksi.insertPending(manager, {
-              userId: user.id,
-              produkId: produk.id,
-              refId,
-              nomorTujuan: dto.nomor_tujuan,
-              nominal: produk.nominal,
-              harga: produk.harga,
-              callbackUrl,
-            });
-            return id;
-          },
-          keterangan: `Pembelian ${produk.nama} ke ${dto.nomor_tujuan}`,
-        });
-        if (saldo === null) {
-          throw new DomainError('INSUFFICIENT_SALDO', `Saldo tidak cukup: harga ${produk.nama} Rp${produk.harga}`);
-        }
-        return { id, saldo };
-      }, { deadline });
-    } catch (err) {
-      // A repeated ref_id: its insert hit the unique index. A repeat also gets its original
-      // answer when the saldo no longer covers a second purchase (the debit comes first).
-      const repeat = isDuplicateKey(err) || (err instanceof DomainError && err.code === 'INSUFFICIENT_SALDO');
-      if (dto.ref_id && repeat) {
+    const outcome = await this.groupCommit.submit({
+      trx: { userId: user.id, produkId: produk.id, refId, nomorTujuan: dto.nomor_tujuan, nominal: produk.nominal, harga: produk.harga, callbackUrl },
+      clientRefId: dto.ref_id ?? null,
+      keterangan: `Pembelian ${produk.nama} ke ${dto.nomor_tujuan}`,
+      deadline,
+    });
+    if (outcome.kind !== 'accepted') {
+      // A repeated ref_id gets its original answer, also when the saldo no longer covers a
+      // second purchase (the debit is decided before the insert meets the unique index).
+      if (dto.ref_id) {
         const original = await this.transaksi.findByRef(user.id, dto.ref_id);
         if (original) return this.replay(user, original, dto);
       }
-      throw err;
+      throw new DomainError('INSUFFICIENT_SALDO', `Saldo tidak cukup: harga ${produk.nama} Rp${produk.harga}`);
     }
 
     this.processor.wake();
-    return { id: accepted.id, status: 'pending', ref_id: refId, harga: produk.harga, saldo: accepted.saldo };
+    return { id: outcome.id, status: 'pending', ref_id: refId, harga: produk.harga, saldo: outcome.saldo };
   }
 
   /** One of the caller's transaksi, or 404: another user's id is indistinguishable from a missing one. */

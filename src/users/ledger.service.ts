@@ -19,6 +19,22 @@ export interface LedgerEntry {
   keterangan: string;
 }
 
+/**
+ * Debits of one user applied together (the /beli group commit): each entry is taken or refused
+ * on its own, in order, on the saldo it would have had after the entries before it.
+ */
+export interface LedgerDebitBatch {
+  userId: number;
+  jenis: JenisMutasi;
+  /** In order; every jumlah negative. */
+  entries: ReadonlyArray<{ jumlah: number; keterangan: string }>;
+  /**
+   * Called after the balance change with the indexes of the entries taken, in the same
+   * transaction; returns the transaksi id of each of them, in that order.
+   */
+  transaksiIds: (taken: number[]) => Promise<number[]>;
+}
+
 /** A credit matched no user row: a refund or deposit to nobody. The caller's transaction must fail. */
 export class LedgerTargetMissingError extends Error {
   constructor(userId: number) {
@@ -51,6 +67,109 @@ export class LedgerService {
     const transaksiId = typeof entry.transaksiId === 'function' ? await entry.transaksiId() : entry.transaksiId;
     await this.record(manager, entry, transaksiId, saldoAkhir);
     return saldoAkhir;
+  }
+
+  /**
+   * Applies many debits of one user inside `manager`'s transaction, as one balance change and one
+   * multi-row ledger insert: the user's row lock is taken once for all of them. Returns, per
+   * entry, its saldo_akhir, or null when it was refused (the saldo at its turn did not cover it).
+   *
+   * The common case (the saldo covers them all) is one conditional UPDATE of the total. Otherwise
+   * the row is locked and read, the entries are taken in order while the saldo covers each, and
+   * the total of those is debited with the same conditional UPDATE; the lock makes the read the
+   * saldo the UPDATE sees, and the condition still refuses to overdraw if it were not.
+   */
+  async applyDebits(manager: EntityManager, batch: LedgerDebitBatch): Promise<Array<number | null>> {
+    const costs = batch.entries.map((e) => {
+      if (!(e.jumlah < 0)) throw new Error(`ledger: applyDebits takes debits only (jumlah ${e.jumlah})`);
+      return -e.jumlah;
+    });
+    let taken = costs.map((_, i) => i);
+    let saldoAkhir = await this.changeSaldo(manager, batch.userId, -sum(costs));
+    if (saldoAkhir === null) {
+      const saldo = await this.lockedSaldo(manager, batch.userId);
+      if (saldo === null) return costs.map(() => null);
+      let left = saldo;
+      taken = [];
+      costs.forEach((cost, i) => {
+        if (cost <= left) {
+          taken.push(i);
+          left -= cost;
+        }
+      });
+      if (taken.length === 0) return costs.map(() => null);
+      saldoAkhir = await this.changeSaldo(manager, batch.userId, -sum(taken.map((i) => costs[i])));
+      // Cannot happen while the row is locked; refusing here keeps the batch from writing rows
+      // that disagree with the balance.
+      if (saldoAkhir === null) throw new Error(`ledger: saldo of user ${batch.userId} changed under its row lock`);
+    }
+    const result: Array<number | null> = costs.map(() => null);
+    let running = saldoAkhir + sum(taken.map((i) => costs[i]));
+    for (const i of taken) {
+      running -= costs[i];
+      result[i] = running;
+    }
+    const transaksiIds = await batch.transaksiIds(taken);
+    const now = sqlDateTime(new Date());
+    const values: unknown[] = [];
+    taken.forEach((i, k) => {
+      values.push(batch.userId, transaksiIds[k], batch.jenis, batch.entries[i].jumlah, result[i], batch.entries[i].keterangan.slice(0, 255), now);
+    });
+    await manager.query(
+      `INSERT INTO mutasi (user_id, transaksi_id, jenis, jumlah, saldo_akhir, keterangan, waktu) VALUES ${taken.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      values,
+    );
+    return result;
+  }
+
+  /**
+   * Applies many credits (refunds) inside `manager`'s transaction in three statements whatever
+   * their number: one UPDATE of every user's saldo, one read of the new saldos (the rows are
+   * write-locked by that UPDATE until commit), one multi-row ledger insert. The UPDATE walks the
+   * primary key in order, so two transactions crediting overlapping users lock them in the same
+   * order. A user's entries are recorded in the order given, `saldo_akhir` rising entry by
+   * entry. A credit to a user who does not exist throws: the caller's transaction must fail.
+   */
+  async applyCredits(manager: EntityManager, entries: ReadonlyArray<LedgerEntry & { transaksiId: number | null }>): Promise<void> {
+    if (entries.length === 0) return;
+    const totals = new Map<number, number>();
+    for (const e of entries) {
+      if (!(e.jumlah > 0)) throw new Error(`ledger: applyCredits takes credits only (jumlah ${e.jumlah})`);
+      totals.set(e.userId, (totals.get(e.userId) ?? 0) + e.jumlah);
+    }
+    const users = [...totals.keys()].sort((a, b) => a - b);
+    const marks = users.map(() => '?').join(', ');
+    const { affected } = await execute(
+      manager,
+      `UPDATE users SET saldo = saldo + CASE id ${users.map(() => 'WHEN ? THEN ?').join(' ')} END, updated_at = ? WHERE id IN (${marks})`,
+      [...users.flatMap((id) => [id, totals.get(id)]), sqlDateTime(new Date()), ...users],
+    );
+    if (affected !== users.length) {
+      const rows: Array<{ id: number | string }> = await manager.query(`SELECT id FROM users WHERE id IN (${marks})`, users);
+      const found = new Set(rows.map((r) => Number(r.id)));
+      throw new LedgerTargetMissingError(users.find((id) => !found.has(id)) ?? users[0]);
+    }
+    const rows: Array<{ id: number | string; saldo: number | string }> = await manager.query(`SELECT id, saldo FROM users WHERE id IN (${marks})`, users);
+    // Each user's saldo before these credits; every entry adds its own on top, in order.
+    const running = new Map(rows.map((r) => [Number(r.id), Number(r.saldo) - totals.get(Number(r.id))!]));
+    const now = sqlDateTime(new Date());
+    const values: unknown[] = [];
+    for (const e of entries) {
+      const saldoAkhir = running.get(e.userId)! + e.jumlah;
+      running.set(e.userId, saldoAkhir);
+      values.push(e.userId, e.transaksiId, e.jenis, e.jumlah, saldoAkhir, e.keterangan.slice(0, 255), now);
+    }
+    await manager.query(
+      `INSERT INTO mutasi (user_id, transaksi_id, jenis, jumlah, saldo_akhir, keterangan, waktu) VALUES ${entries.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      values,
+    );
+  }
+
+  /** The user's saldo, write-locked until commit on MySQL (SQLite's writer already holds the file); null when no such user. */
+  private async lockedSaldo(manager: EntityManager, userId: number): Promise<number | null> {
+    const lock = manager.connection.options.type === 'mysql' ? ' FOR UPDATE' : '';
+    const [user]: Array<{ saldo: number | string }> = await manager.query(`SELECT saldo FROM users WHERE id = ?${lock}`, [userId]);
+    return user ? Number(user.saldo) : null;
   }
 
   /**
@@ -93,4 +212,8 @@ export class LedgerService {
       take: limit,
     });
   }
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
 }

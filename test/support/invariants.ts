@@ -61,6 +61,20 @@ export async function expectExactLedgers(dataSource: DataSource, startSaldo: num
 }
 
 /**
+ * For users with any starting saldo: every saldo equals its ledger sum, its last saldo_akhir and
+ * its start minus the harga of non-gagal purchases, and every purchase has exactly one debit (so
+ * nothing is half-written).
+ */
+export async function expectConsistentLedgers(dataSource: DataSource): Promise<void> {
+  for (const check of await checkLedger(dataSource)) {
+    expect(check.saldo).toBe(check.ledgerSum);
+    expect(check.saldo).toBe(check.lastSaldoAkhir);
+    expect(check.saldo).toBe(check.expectedSaldo);
+  }
+  expect(await wrongDebitsAndRefunds(dataSource)).toEqual([]);
+}
+
+/**
  * transaksi whose ledger rows are wrong: every purchase needs exactly one debit, and a refund
  * exactly when it is gagal (at most `limit` rows; must be empty).
  */
