@@ -69,6 +69,25 @@ describeEachEngine(
       await expectConsistentLedgers(t.dataSource);
     });
 
+    it("keeps each purchase's harga_modal (its max_price at the supplier) in the multi-row insert", async () => {
+      const buyer = await registerUser(t.app, { saldo: 1_000_000 });
+      await t.dataSource.query('UPDATE produk SET harga_modal = 20150 WHERE id = 2');
+      try {
+        const before = await scrape(t.app);
+        const results = await Promise.all(Array.from({ length: 10 }, () => beli(t.app, buyer.apiKey, { produk_id: 2 })));
+        expect(results.map((r) => r.statusCode)).toEqual(Array(10).fill(200));
+        const batches = (metricValue(await scrape(t.app), 'ppob_beli_batches_total') ?? NaN) - (metricValue(before, 'ppob_beli_batches_total') ?? 0);
+        expect(batches).toBeLessThan(10);
+        const rows: Array<{ harga_modal: number | string | null }> = await t.dataSource.query(
+          'SELECT t.harga_modal FROM transaksi t JOIN users u ON u.id = t.user_id WHERE u.email = ?',
+          [buyer.email],
+        );
+        expect(rows.map((r) => (r.harga_modal === null ? null : Number(r.harga_modal)))).toEqual(Array(10).fill(20150));
+      } finally {
+        await t.dataSource.query('UPDATE produk SET harga_modal = NULL WHERE id = 2');
+      }
+    });
+
     it('accepts exactly as many as the saldo covers when they arrive together', async () => {
       const small = await registerUser(t.app, { saldo: 60_000 });
       const results = await Promise.all(Array.from({ length: 20 }, () => beli(t.app, small.apiKey, { produk_id: 1 })));

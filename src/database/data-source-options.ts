@@ -23,6 +23,7 @@ import { SignedRequests1796155161705 } from './migrations/1796155161705-signed-r
 import { EmailBinaryCollation1796152753645 } from './migrations/1796152753645-email-binary-collation';
 import { Supplier1796155565187 } from './migrations/1796155565187-supplier';
 import { ProdukKodeNocase1796156363772 } from './migrations/1796156363772-produk-kode-nocase';
+import { TransaksiHargaModal1796158164070 } from './migrations/1796158164070-transaksi-harga-modal';
 import { NonceBinaryCollation1796158955902 } from './migrations/1796158955902-nonce-binary-collation';
 
 export const ENTITIES = [User, Mutasi, Produk, Transaksi, PpobSimEksekusi, Deposit, AdminAudit];
@@ -42,6 +43,7 @@ export const MIGRATIONS = [
   RateLimitOverride1796155589448,
   Supplier1796155565187,
   ProdukKodeNocase1796156363772,
+  TransaksiHargaModal1796158164070,
   NonceBinaryCollation1796158955902,
 ];
 

@@ -40,6 +40,8 @@ export interface FakeFaults {
   duplicateCallbacks: boolean;
   /** The final callback, then a stale Pending one for the same ref_id. */
   outOfOrderCallbacks: boolean;
+  /** The next N /transaction calls for a new ref_id are answered rc 85 (limit: try later), nothing created; /inquiry-pln calls rc 86. */
+  tryLaterCalls?: number;
 }
 
 export interface FakeOptions {
@@ -114,6 +116,8 @@ export class FakeDigiflazz {
   products: FakeProduct[];
   webhookUrl: string;
   callbacksSent = 0;
+  /** /transaction calls answered rc 85 by the `tryLaterCalls` fault. */
+  tryLaterAnswered = 0;
   readonly callbacksByUrl = new Map<string, number>();
   private lastPriceList = -Infinity;
   priceListCalls = 0;
@@ -188,6 +192,11 @@ export class FakeDigiflazz {
       }
       existing.calls++;
       return this.faulty(res, this.view(existing));
+    }
+    if ((this.faults.tryLaterCalls ?? 0) > 0) {
+      this.faults.tryLaterCalls!--;
+      this.tryLaterAnswered++;
+      return this.answer(res, 400, this.refusal(refId, customerNo, sku, '85', 'Limitasi transaksi, silakan coba lagi nanti'));
     }
     const testing = body.testing === true;
     const product = this.products.find((p) => p.buyer_sku_code === sku);
@@ -281,6 +290,11 @@ export class FakeDigiflazz {
   private inquiryPln(body: Record<string, unknown>, res: ServerResponse): void {
     const customerNo = typeof body.customer_no === 'string' ? body.customer_no : '';
     if (body.sign !== this.sign(customerNo)) return this.answer(res, 400, { rc: '41', message: 'Signature Anda salah' });
+    if ((this.faults.tryLaterCalls ?? 0) > 0) {
+      this.faults.tryLaterCalls!--;
+      this.tryLaterAnswered++;
+      return this.answer(res, 400, { status: 'Gagal', rc: '86', message: 'Limitasi cek nomor PLN, silakan coba lagi nanti', customer_no: customerNo });
+    }
     const known = PLN_CUSTOMERS[customerNo];
     if (!known) return this.answer(res, 200, { status: 'Gagal', rc: '54', message: 'Nomor meter/idpel salah', customer_no: customerNo });
     return this.answer(res, 200, { status: 'Sukses', message: 'Transaksi Sukses', customer_no: customerNo, ...known });

@@ -40,6 +40,8 @@ export class PriceSyncService implements OnApplicationBootstrap, BeforeApplicati
   private readonly holder: string;
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<unknown> = Promise.resolve();
+  /** A sync runs here now: the run lease is the same row for this instance's own holder, so it cannot tell. */
+  private syncing = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -89,11 +91,17 @@ export class PriceSyncService implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private async underRunLease(supplier: DigiflazzConfig, asked?: OperatorAsk): Promise<SyncReport | null> {
-    if (!(await tryLease(this.dataSource, this.tx.dialect, 'pricelist:run', this.holder, RUN_LEASE_MS))) return null;
+    if (this.syncing) return null;
+    this.syncing = true;
     try {
-      return await this.sync(supplier, asked);
+      if (!(await tryLease(this.dataSource, this.tx.dialect, 'pricelist:run', this.holder, RUN_LEASE_MS))) return null;
+      try {
+        return await this.sync(supplier, asked);
+      } finally {
+        await releaseLease(this.dataSource, 'pricelist:run', this.holder).catch(() => undefined);
+      }
     } finally {
-      await releaseLease(this.dataSource, 'pricelist:run', this.holder).catch(() => undefined);
+      this.syncing = false;
     }
   }
 

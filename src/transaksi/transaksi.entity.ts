@@ -28,6 +28,10 @@ export class Transaksi {
   @Column({ type: 'bigint', transformer: bigintNumber })
   harga!: number;
 
+  /** The product's supplier price at /beli (sent as max_price); null for purchases made before it was kept. */
+  @Column({ name: 'harga_modal', type: 'bigint', nullable: true, transformer: bigintNumber })
+  hargaModal!: number | null;
+
   @Column({ type: 'varchar', length: 10 })
   status!: TransaksiStatus;
 

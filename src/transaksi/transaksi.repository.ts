@@ -20,6 +20,8 @@ export interface NewTransaksi {
   nomorTujuan: string;
   nominal: number;
   harga: number;
+  /** The product's supplier price at /beli: the max_price of every call for this purchase. */
+  hargaModal: number | null;
   callbackUrl: string | null;
 }
 
@@ -78,9 +80,9 @@ export class TransaksiRepository {
     const now = sqlDateTime(this.clock.now());
     const { insertId } = await execute(
       manager,
-      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, callback_url, status, attempts, waktu, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
-      [trx.userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, trx.callbackUrl, now, now],
+      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, harga_modal, callback_url, status, attempts, waktu, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
+      [trx.userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, trx.hargaModal, trx.callbackUrl, now, now],
     );
     return insertId;
   }
@@ -98,12 +100,12 @@ export class TransaksiRepository {
     const params: unknown[] = [];
     for (const trx of trxs) {
       if (trx.userId !== userId) throw new Error('insertPendingMany: purchases of one user only');
-      params.push(userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, trx.callbackUrl, now, now);
+      params.push(userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, trx.hargaModal, trx.callbackUrl, now, now);
     }
     const returning = await this.insertReturns(manager);
     const inserted: unknown = await manager.query(
-      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, callback_url, status, attempts, waktu, updated_at)
-       VALUES ${trxs.map(() => "(?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)").join(', ')}${returning ? ' RETURNING id, ref_id' : ''}`,
+      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, harga_modal, callback_url, status, attempts, waktu, updated_at)
+       VALUES ${trxs.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)").join(', ')}${returning ? ' RETURNING id, ref_id' : ''}`,
       params,
     );
     const rows: Array<{ id: number | string; ref_id: string }> = returning
@@ -279,7 +281,7 @@ export class TransaksiRepository {
       let upstreamSet = '';
       if (withUpstream) {
         upstreamSet = `sn = CASE id ${statusCase} END, upstream_rc = CASE id ${statusCase} END, upstream_pesan = CASE id ${statusCase} END,`;
-        for (const w of writes) params.push(w.row.id, w.sn ?? null);
+        for (const w of writes) params.push(w.row.id, snColumn(w.sn));
         for (const w of writes) params.push(w.row.id, w.upstream?.rc ?? null);
         for (const w of writes) params.push(w.row.id, w.upstream?.pesan?.slice(0, 255) ?? null);
       }
@@ -296,7 +298,7 @@ export class TransaksiRepository {
       );
       // The callback events, in this same transaction (the outbox): a final status and its
       // event commit together or not at all.
-      await this.outbox.recordFinal(manager, writes.map((w) => ({ row: w.row, status: w.status, hasil: w.hasil, sn: w.sn, updatedAt: now })));
+      await this.outbox.recordFinal(manager, writes.map((w) => ({ row: w.row, status: w.status, hasil: w.hasil, sn: snColumn(w.sn), updatedAt: now })));
       return new Set(writes.map((w) => w.row.id));
     }, 'READ COMMITTED');
   }
@@ -319,14 +321,14 @@ export class TransaksiRepository {
         manager,
         `UPDATE transaksi SET status = ?, hasil_eksekusi = ?, sn = ?, upstream_rc = ?, upstream_pesan = ?, perlu_operator = 0,
            locked_by = NULL, locked_until = NULL, updated_at = ? WHERE id = ? AND status = 'proses'`,
-        [s.status, s.hasil.slice(0, 500), s.sn ?? null, s.upstream?.rc ?? null, s.upstream?.pesan?.slice(0, 255) ?? null, sqlDateTime(now), id],
+        [s.status, s.hasil.slice(0, 500), snColumn(s.sn), s.upstream?.rc ?? null, s.upstream?.pesan?.slice(0, 255) ?? null, sqlDateTime(now), id],
       );
       if (affected !== 1) return false;
       if (s.refund) {
         await this.ledger.apply(manager, { userId: row.userId, jumlah: row.harga, jenis: 'refund', transaksiId: id, keterangan: `Refund transaksi ${id} (gagal)` });
       }
       // The reseller's callback event commits with the status, as in settle().
-      await this.outbox.recordFinal(manager, [{ row, status: s.status, hasil: s.hasil, sn: s.sn, updatedAt: now }]);
+      await this.outbox.recordFinal(manager, [{ row, status: s.status, hasil: s.hasil, sn: snColumn(s.sn), updatedAt: now }]);
       return true;
     }, 'READ COMMITTED');
   }
@@ -391,6 +393,15 @@ export class TransaksiRepository {
     );
     return affected === ids.length;
   }
+}
+
+/**
+ * The serial number as transaksi.sn holds it (100 characters). A supplier's SN has no length
+ * limit (a PLN token's carries the name and kWh); too long, MySQL refuses the whole settlement
+ * and the purchase could never be written. The token leads the SN, and hasil_eksekusi keeps more.
+ */
+function snColumn(sn: string | null | undefined): string | null {
+  return sn ? sn.slice(0, 100) : null;
 }
 
 function marks(items: readonly unknown[]): string {

@@ -4,6 +4,10 @@ import type { DigiflazzConfig } from '../../config/app.config';
 import { PlnCustomer, PpobInProgressError, PpobInquiry, PpobProvider, PpobRequest, PpobResult, PpobUnavailableError } from '../ppob.provider';
 import { readTransaction, TransactionVerdict } from './digiflazz-answer';
 import { DigiflazzClient, DigiflazzUnreachableError } from './digiflazz.client';
+import { rcMeaning } from './digiflazz-rc';
+
+/** Refusals of the request before its ref_id is looked up: 40 payload error, 41 signature, 45 IP not allowed. */
+const REQUEST_REFUSED = new Set(['40', '41', '45']);
 
 /** What a purchase is sent as; read from the database, so a retry sends exactly what the first call sent. */
 interface Order {
@@ -37,7 +41,7 @@ export class DigiflazzPpobProvider extends PpobProvider {
   }
 
   async execute(request: PpobRequest, signal?: AbortSignal): Promise<PpobResult> {
-    const verdict = await this.send(await this.order(request.idempotencyKey), signal);
+    const verdict = await this.send(await this.order(request.idempotencyKey), signal, request.attempt === 1);
     switch (verdict.kind) {
       case 'final':
       case 'rejected':
@@ -67,7 +71,12 @@ export class DigiflazzPpobProvider extends PpobProvider {
     const answer = await this.call('/inquiry-pln', { username: this.client.username, customer_no: customerNo, sign: this.client.sign(customerNo) });
     const data = Array.isArray(answer.data) ? null : answer.data;
     if (answer.httpStatus >= 500 || !data) throw new PpobUnavailableError(`PLN inquiry: supplier answered HTTP ${answer.httpStatus}`);
-    if (data.status !== 'Sukses' || typeof data.name !== 'string') return null;
+    if (data.status !== 'Sukses' || typeof data.name !== 'string') {
+      // The supplier looked the number up and says it is wrong (54 and the like).
+      if (data.status === 'Gagal' && rcMeaning(data.rc) === 'gagal') return null;
+      // A limit (86), a refused request (41, 45), an unknown code: nothing said about the customer.
+      throw new PpobUnavailableError(`PLN inquiry: supplier answered HTTP ${answer.httpStatus}, rc ${String(data.rc)}`);
+    }
     const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
     return {
       customer_no: text(data.customer_no) || customerNo,
@@ -78,8 +87,14 @@ export class DigiflazzPpobProvider extends PpobProvider {
     };
   }
 
-  /** One /transaction call; the same body for the first call, every retry and every status check. */
-  async send(order: Order, signal?: AbortSignal): Promise<TransactionVerdict> {
+  /**
+   * One /transaction call; the same body for the first call, every retry and every status check.
+   * `firstCall`: no earlier call with this ref_id can exist (the row's first claim). Otherwise a
+   * refusal of the request itself (payload, signature, IP: checked before the supplier looks the
+   * ref_id up) says nothing about the transaction an earlier call may have created, so it is no
+   * ground for a refund.
+   */
+  async send(order: Order, signal?: AbortSignal, firstCall = false): Promise<TransactionVerdict> {
     if (!order.sku) return { kind: 'unknown', reason: `product of ref_id ${order.refId} has no supplier code (kode)` };
     const body: Record<string, unknown> = {
       username: this.client.username,
@@ -93,6 +108,9 @@ export class DigiflazzPpobProvider extends PpobProvider {
     if (order.maxPrice !== null) body.max_price = order.maxPrice;
     const answer = await this.call('/transaction', body, signal);
     const verdict = readTransaction(Array.isArray(answer.data) ? null : answer.data, order.refId, answer.httpStatus);
+    if (verdict.kind === 'rejected' && !firstCall && REQUEST_REFUSED.has(verdict.result.upstream?.rc ?? '')) {
+      return { kind: 'unknown', reason: `supplier refused the request itself (${verdict.result.hasil}); an earlier call with ref_id ${order.refId} may exist` };
+    }
     if (verdict.kind === 'rejected' && verdict.result.upstream?.rc === '44') {
       this.logger.error(`SUPPLIER DEPOSIT TOO LOW: ref_id ${order.refId} refused with rc 44; purchases fail (and are refunded) until the supplier deposit is topped up`);
     }
@@ -111,7 +129,8 @@ export class DigiflazzPpobProvider extends PpobProvider {
   /** The purchase as the supplier is sent it; a key that names no purchase is an error, never a refund. */
   async order(idempotencyKey: string): Promise<Order> {
     const [row]: Array<{ nomor_tujuan: string; kode: string | null; harga_modal: number | string | null }> = await this.dataSource.query(
-      'SELECT t.nomor_tujuan, p.kode, p.harga_modal FROM transaksi t JOIN produk p ON p.id = t.produk_id WHERE t.id = ?',
+      // The supplier price the purchase was sold at, not the product's now: a sync since /beli may have raised it.
+      'SELECT t.nomor_tujuan, p.kode, COALESCE(t.harga_modal, p.harga_modal) AS harga_modal FROM transaksi t JOIN produk p ON p.id = t.produk_id WHERE t.id = ?',
       [Number(idempotencyKey)],
     );
     if (!row) throw new PpobUnavailableError(`no purchase for ref_id ${idempotencyKey}`);
