@@ -24,15 +24,19 @@ describeEachEngine(
       return user;
     }
 
-    it('a purchase settled by the operator sends one signed transaksi.gagal with the refunded saldo', async () => {
-      const user = await withEndpoint('/op-settle');
-      const buy = await t.app.inject({ method: 'POST', url: '/beli', headers: { 'x-api-key': user.apiKey }, payload: { produk_id: 1, nomor_tujuan: '087800000001' } });
-      const id = buy.json().id;
-      // The processor's own event for it, then the row handed to an operator as if its outcome were unknown.
-      await waitFor(async () => receiver.received.find((r) => r.path === '/op-settle'), 20_000, 'the processor callback');
+    /** A purchase the processor settled, then handed to an operator as if its outcome were unknown. */
+    async function waitingForOperator(path: string, nomor: string) {
+      const user = await withEndpoint(path);
+      const buy = await t.app.inject({ method: 'POST', url: '/beli', headers: { 'x-api-key': user.apiKey }, payload: { produk_id: 1, nomor_tujuan: nomor } });
+      const id: number = buy.json().id;
+      await waitFor(async () => receiver.received.find((r) => r.path === path), 20_000, 'the processor callback');
       await t.dataSource.query('DELETE FROM callback_event WHERE transaksi_id = ?', [id]);
-      await t.dataSource.query("UPDATE transaksi SET status = 'proses', perlu_operator = 1, locked_by = NULL, locked_until = NULL WHERE id = ?", [id]);
-      const before = receiver.received.length;
+      await t.dataSource.query("UPDATE transaksi SET status = 'proses', sn = NULL, perlu_operator = 1, locked_by = NULL, locked_until = NULL WHERE id = ?", [id]);
+      return { user, id, before: receiver.received.length };
+    }
+
+    it('a purchase settled by the operator sends one signed transaksi.gagal with the refunded saldo', async () => {
+      const { id, before } = await waitingForOperator('/op-settle', '087800000001');
       const res = await admin(t.app, 'POST', `/admin/transaksi/${id}/selesaikan`, { status: 'gagal' });
       expect(res.statusCode).toBe(200);
       const got = await waitFor(async () => receiver.received.slice(before).find((r) => r.json.data.id === id), 20_000, 'the operator callback');
@@ -40,6 +44,17 @@ describeEachEngine(
       expect(got.verifiedBy).toEqual([0]);
       expect(got.json.data.saldo).toBe(50_000);
       expect(got.json.data.status).toBe('gagal');
+    });
+
+    it('a purchase settled sukses by the operator sends the sn it stored, as /status shows it', async () => {
+      const { user, id, before } = await waitingForOperator('/op-settle-sn', '087800000002');
+      const res = await admin(t.app, 'POST', `/admin/transaksi/${id}/selesaikan`, { status: 'sukses', sn: '0123456789012345' });
+      expect(res.statusCode).toBe(200);
+      const got = await waitFor(async () => receiver.received.slice(before).find((r) => r.json.data.id === id), 20_000, 'the operator callback');
+      const status = (await reseller(t.app, user.apiKey, 'GET', `/status/${id}`)).json();
+      expect(status.sn).toBe('0123456789012345');
+      expect(got.json.type).toBe('transaksi.sukses');
+      expect(got.json.data.sn).toBe('0123456789012345');
     });
 
     it('a confirmed deposit sends deposit.sukses with the new saldo', async () => {

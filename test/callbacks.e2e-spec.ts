@@ -78,6 +78,14 @@ describeEachEngine('signed callbacks', (t: TestApp) => {
     expect(row.secret_enc).toMatch(/^v1\./);
   });
 
+  it('concurrent first PUT /callback calls all succeed, leaving one endpoint whose secret is one of those answered', async () => {
+    const user = await registerUser(t.app);
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => put(t.app, user.apiKey, `${receiver.baseUrl}/race${i}`)));
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
+    const shown = await get(t.app, user.apiKey, '/callback');
+    expect(answers.map((a) => a.json().url)).toContain(shown.json().url);
+  });
+
   it('DELETE /callback removes it; then GET and rotate are 404', async () => {
     const user = await registerUser(t.app);
     await put(t.app, user.apiKey, `${receiver.baseUrl}/a`);
@@ -264,5 +272,18 @@ describeEachEngine('signed callbacks', (t: TestApp) => {
       expect(res.statusCode).toBe(400);
     }
     expect((await get(t.app, user.apiKey, '/callback')).statusCode).toBe(404);
+  });
+
+  it('refuses with 400 a URL that is short as sent but longer than 2048 characters once normalised (percent-encoded)', async () => {
+    const { user } = await reseller('/ok');
+    const long = `${receiver.baseUrl}/${'\u00e9'.repeat(1000)}`;
+    expect(long.length).toBeLessThan(2048);
+    const res = await put(t.app, user.apiKey, long);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe('CALLBACK_URL_INVALID');
+    expect((await get(t.app, user.apiKey, '/callback')).json().url).toBe(`${receiver.baseUrl}/ok`);
+    const buy = await beli(t.app, user.apiKey, { produk_id: 1, nomor_tujuan: SUKSES, callback_url: long });
+    expect(buy.statusCode).toBe(400);
+    expect(buy.json().code).toBe('CALLBACK_URL_INVALID');
   });
 }, { CALLBACK_RETRY_SCHEDULE: '200ms,200ms,200ms', CALLBACK_INTERVAL_MS: '50', CALLBACK_TIMEOUT_MS: '3000' });

@@ -76,6 +76,14 @@ describeEachEngine('signed requests', (t: TestApp, engine) => {
     expect(again.json().code).toBe('SIGNATURE_NONCE_REUSED');
   });
 
+  it('nonces differing only in letter case are different nonces (both accepted, on every engine)', async () => {
+    const nonce = `CaseNonce${Date.now()}`;
+    for (const n of [nonce, nonce.toLowerCase()]) {
+      const res = await signedInject(t.app, user, 'GET', '/saldo', undefined, { nonce: n });
+      expect(`${res.statusCode} ${res.json().code ?? ''}`).toBe('200 ');
+    }
+  });
+
   // Two app instances inside one Jest process cannot share a SQLite file (better-sqlite3 blocks the
   // thread while the other connection holds the lock); on SQLite the primary key decides the same way.
   (engine === 'mysql' ? it : it.skip)('lets exactly one of two instances accept the same signed request sent to both at once', async () => {
@@ -142,6 +150,17 @@ describeEachEngine('signed requests', (t: TestApp, engine) => {
     const res = await t.app.inject({ method: 'PUT', url: '/keamanan', headers: { 'x-api-key': u.apiKey }, payload });
     expect(res.statusCode).toBe(400);
     expect((await get(t.app, u.apiKey, '/keamanan')).json()).toEqual({ wajib_signature: false, ip_allowlist: [], private_key_can_sign: true });
+  });
+
+  it('PUT /keamanan refuses IPv6 zone ids (any length passes isIP) with 400, never a 500 on a list too long to store', async () => {
+    const u = await registerUser(t.app);
+    const zoned = Array.from({ length: 49 }, (_, i) => `fe80::${i + 1}%${'a'.repeat(100)}`);
+    for (const ip_allowlist of [['127.0.0.1', 'fe80::1%eth0'], ['127.0.0.1', ...zoned]]) {
+      const res = await t.app.inject({ method: 'PUT', url: '/keamanan', headers: { 'x-api-key': u.apiKey }, payload: { ip_allowlist } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().code).toBe('VALIDATION_FAILED');
+    }
+    expect((await get(t.app, u.apiKey, '/keamanan')).json().ip_allowlist).toEqual([]);
   });
 
   it('a user from before signed requests keeps x-api-key, cannot sign, and can after /generate-key', async () => {

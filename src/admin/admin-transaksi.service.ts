@@ -91,7 +91,7 @@ export class AdminTransaksiService {
         });
       }
       // The reseller's callback, in this transaction like the processor's (the outbox).
-      await this.outbox.recordFinal(manager, [{ row: transaksiFromRow(row), status: dto.status, hasil, updatedAt: now }]);
+      await this.outbox.recordFinal(manager, [{ row: transaksiFromRow(row), status: dto.status, hasil, sn: dto.status === 'sukses' ? dto.sn : null, updatedAt: now }]);
       await this.audit.record(manager, {
         adminId: admin.id,
         aksi: 'transaksi.selesaikan',

@@ -30,6 +30,8 @@ export function parseCallbackUrl(raw: string): URL {
   // Credentials in a URL end up in logs and proxies; the signature authenticates us instead.
   if (url.username || url.password) throw invalid('url must not contain a user name or password');
   if (!url.hostname) throw invalid('url must name a host');
+  // What is stored is the normalised form, and percent-encoding can make it several times longer.
+  if (url.href.length > CALLBACK_URL_MAX_LENGTH) throw invalid(`url must be an http(s) URL of at most ${CALLBACK_URL_MAX_LENGTH} characters once percent-encoded`);
   return url;
 }
 

@@ -377,6 +377,8 @@ function parseTrustProxy(raw: string | undefined, problems: string[]): false | n
 /** 203.0.113.7, 198.51.100.0/24, 2001:db8::/32 */
 export function isIpOrCidr(value: string): boolean {
   const [address, bits, extra] = value.split('/');
+  // isIP accepts a zone id of any length (fe80::1%eth0): meaningless for a peer address, and unbounded.
+  if (address.includes('%')) return false;
   const family = isIP(address);
   if (!family || extra !== undefined) return false;
   if (bits === undefined) return true;
