@@ -58,8 +58,7 @@ describeFor('mysql')('POST /beli group commit under database faults on mysql', (
 
   beforeAll(async () => {
     db = await createTestDatabase('mysql');
-    const direct = new URL(db.url);
-    proxy = await DbProxy.start({ host: direct.hostname, port: Number(direct.port || 3306) });
+    proxy = await DbProxy.inFrontOf(db.url);
     instance = await startInstanceOn(db, {
       DATABASE_URL: proxy.route(db.url),
       // Two connections: the deadlock trigger below fails the first batch on each connection once,

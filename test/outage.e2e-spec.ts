@@ -27,8 +27,7 @@ describeFor('mysql')('database outage on mysql', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('mysql');
-    const direct = new URL(db.url);
-    proxy = await DbProxy.start({ host: direct.hostname, port: Number(direct.port || 3306) });
+    proxy = await DbProxy.inFrontOf(db.url);
     instance = await startInstanceOn(db, {
       DATABASE_URL: proxy.route(db.url),
       DATABASE_POOL_SIZE: '4',

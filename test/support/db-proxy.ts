@@ -28,6 +28,12 @@ export class DbProxy {
     return new DbProxy(server, (server.address() as net.AddressInfo).port, target);
   }
 
+  /** A proxy in front of the server of `url` (mysql://user@host:port/db). */
+  static inFrontOf(url: string): Promise<DbProxy> {
+    const direct = new URL(url);
+    return DbProxy.start({ host: direct.hostname, port: Number(direct.port || 3306) });
+  }
+
   /** `url` (mysql://user@host:port/db) rewritten to go through this proxy. */
   route(url: string): string {
     const proxied = new URL(url);
