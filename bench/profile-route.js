@@ -4,11 +4,12 @@
  * benchmark: a CPU profile of the measured window only (bench/instrument.js preloaded, summarised
  * with bench/profile-summary.js) and the statements sent per request.
  *
- *   node bench/profile-route.js produk|status|beli|beli-proc|drain [--baseline] [--seconds 10] [--out DIR]
+ *   node bench/profile-route.js produk|status|beli|beli-proc|drain [--baseline] [--seconds 10] [--out DIR] [--env K=V ...]
  *
  * produk/status/beli: 64 connections of autocannon for --seconds after a 2 s warm-up, processor
  * off (beli-proc: processor on, 0 ms upstream). drain: BENCH_DRAIN_PURCHASES (5,000) pending
  * purchases, created through /beli with the processor off, drained by one profiled instance.
+ * --env sets a variable of the profiled service (repeatable), e.g. --env RATE_LIMIT_PER_MINUTE=10000000.
  */
 const { mkdirSync } = require('node:fs');
 const { join } = require('node:path');
@@ -26,6 +27,7 @@ function args() {
     mode: argv[0],
     baseline: argv.includes('--baseline'),
     seconds: Number(opt('--seconds', 10)),
+    env: Object.fromEntries(argv.flatMap((a, i) => (a === '--env' ? [argv[i + 1].split(/=(.*)/s).slice(0, 2)] : []))),
     out: opt('--out', join(require('node:os').tmpdir(), `ppob-profile-${Date.now().toString(36)}`)),
   };
 }
@@ -78,7 +80,7 @@ async function main() {
   const nodeArgs = ['-r', './bench/instrument.js'];
   const profFile = join(a.out, `${a.baseline ? 'baseline' : 'service'}-${a.mode}.cpuprofile`);
   const db = await lib.createDatabase('prof');
-  const env = { DATABASE_URL: db.url };
+  const env = { DATABASE_URL: db.url, ...a.env };
   let inst;
   let helper;
   try {

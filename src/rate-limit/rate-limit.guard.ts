@@ -12,6 +12,7 @@ export const RegisterRateLimit = () => SetMetadata(REGISTER_LIMIT, true);
 /** The throttler names; 'default' is the per-reseller one, so its headers carry no suffix. */
 export const RESELLER_THROTTLER = 'default';
 export const REGISTER_THROTTLER = 'register';
+const REGISTER_SUFFIX = `-${REGISTER_THROTTLER}`;
 
 /**
  * @nestjs/throttler's guard, after ApiKeyGuard (so the reseller is known): per reseller on
@@ -37,7 +38,7 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   protected setResponseHeader(res: Record<string, any>, name: string, value: string | number): void { // eslint-disable-line @typescript-eslint/no-explicit-any
-    super.setResponseHeader(res, name.replace(new RegExp(`-${REGISTER_THROTTLER}$`), ''), value);
+    super.setResponseHeader(res, name.endsWith(REGISTER_SUFFIX) ? name.slice(0, -REGISTER_SUFFIX.length) : name, value);
   }
 }
 

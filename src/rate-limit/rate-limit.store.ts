@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import Redis from 'ioredis';
 import { appConfig, AppConfig } from '../config/app.config';
 import { MetricsService } from '../metrics/metrics.service';
+import { FixedWindowStorage } from './fixed-window.storage';
 
 /** A counter update slower than this is given up on (and the request let through). */
 const STORE_TIMEOUT_MS = 250;
@@ -12,10 +13,9 @@ const CONNECT_WAIT_MS = 2_000;
 
 /**
  * The rate-limit counters: @nest-lab/throttler-storage-redis (one Lua script per hit, shared by
- * every instance) when REDIS_URL is set, else @nestjs/throttler's in-memory storage (each
- * instance counts alone). Fails open: when Redis is unreachable or slow the request is let
- * through, counted in ppob_rate_limit_store_errors_total, and logged once until Redis answers
- * again. A limiter must never be the reason the API is down.
+ * every instance) when REDIS_URL is set, else FixedWindowStorage (each instance counts alone).
+ * Fails open: when Redis is unreachable or slow the request is let through, counted in
+ * ppob_rate_limit_store_errors_total, and logged once until Redis answers again. A limiter must never be the reason the API is down.
  */
 @Injectable()
 export class RateLimitStore implements ThrottlerStorage, OnModuleInit, OnApplicationShutdown {
@@ -42,7 +42,7 @@ export class RateLimitStore implements ThrottlerStorage, OnModuleInit, OnApplica
       this.redis.on('error', () => undefined);
       this.inner = new ThrottlerStorageRedisService(this.redis);
     } else {
-      this.inner = new ThrottlerStorageService();
+      this.inner = new FixedWindowStorage();
     }
   }
 
@@ -71,6 +71,8 @@ export class RateLimitStore implements ThrottlerStorage, OnModuleInit, OnApplica
   }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+    // In memory nothing can hang or fail: no timer per hit.
+    if (!this.redis) return this.inner.increment(`${this.prefix}${key}`, ttl, limit, blockDuration, throttlerName);
     let timer: NodeJS.Timeout | undefined;
     try {
       const record = await Promise.race([
