@@ -9,6 +9,7 @@ const { spawn } = require('node:child_process');
 const { mkdtempSync, rmSync, readFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
+const crypto = require('node:crypto');
 const net = require('node:net');
 const { setTimeout: sleep } = require('node:timers/promises');
 const mysql = require('mysql2/promise');
@@ -279,9 +280,31 @@ async function registerUsers(base, n, saldo, prefix) {
   for (let i = 0; i < n; i++) {
     const { status, json } = await post(base, '/register', { nama: `bench ${prefix} ${i}`, email: `${prefix}${i}@bench.example.com`, saldo });
     if (status !== 200) throw new Error(`register ${status}: ${JSON.stringify(json)}`);
-    users.push({ key: json.api_key });
+    users.push({ key: json.api_key, privateKey: json.private_key });
   }
   return users;
+}
+
+/**
+ * The headers of a signed request (README, "Signing a request") with a fresh nonce. The HMAC
+ * costs the client CPU on the same cores as the server: precompute them before a measured run.
+ */
+function signedHeaders(user, method, pathWithQuery, body = '', now = Date.now()) {
+  const ts = String(Math.floor(now / 1000));
+  const nonce = crypto.randomBytes(12).toString('hex');
+  const bodyHash = crypto.createHash('sha256').update(body).digest('hex');
+  const sig = crypto.createHmac('sha256', user.privateKey).update(`v1\n${ts}\n${nonce}\n${method}\n${pathWithQuery}\n${bodyHash}`).digest('base64');
+  return { 'x-api-key': user.key, 'x-timestamp': ts, 'x-nonce': nonce, 'x-signature': `v1,${sig}` };
+}
+
+/**
+ * A source of signed headers for one user and request: `count` computed now, then fresh ones
+ * if a run outlasts them. The timestamps stay valid for the server's 300 s window.
+ */
+function signedHeaderSource(user, method, pathWithQuery, count, body = '') {
+  const ready = Array.from({ length: count }, () => signedHeaders(user, method, pathWithQuery, body));
+  let next = 0;
+  return () => (next < ready.length ? ready[next++] : signedHeaders(user, method, pathWithQuery, body));
 }
 
 /**
@@ -404,6 +427,8 @@ const mb = (bytes) => (bytes / (1024 * 1024)).toFixed(0);
 
 module.exports = {
   ROOT,
+  signedHeaders,
+  signedHeaderSource,
   MYSQL_URL,
   cleanup,
   freePort,

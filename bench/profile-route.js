@@ -4,11 +4,12 @@
  * benchmark: a CPU profile of the measured window only (bench/instrument.js preloaded, summarised
  * with bench/profile-summary.js) and the statements sent per request.
  *
- *   node bench/profile-route.js produk|status|beli|beli-proc|drain [--baseline] [--seconds 10] [--out DIR] [--env K=V ...]
+ *   node bench/profile-route.js produk|status|beli|beli-proc|drain [--baseline] [--signed] [--seconds 10] [--out DIR] [--env K=V ...]
  *
  * produk/status/beli: 64 connections of autocannon for --seconds after a 2 s warm-up, processor
  * off (beli-proc: processor on, 0 ms upstream). drain: BENCH_DRAIN_PURCHASES (5,000) pending
  * purchases, created through /beli with the processor off, drained by one profiled instance.
+ * --signed (produk only) signs every request, with headers computed before the run.
  * --env sets a variable of the profiled service (repeatable), e.g. --env RATE_LIMIT_PER_MINUTE=10000000.
  */
 const { mkdirSync } = require('node:fs');
@@ -26,6 +27,7 @@ function args() {
   return {
     mode: argv[0],
     baseline: argv.includes('--baseline'),
+    signed: argv.includes('--signed'),
     seconds: Number(opt('--seconds', 10)),
     env: Object.fromEntries(argv.flatMap((a, i) => (a === '--env' ? [argv[i + 1].split(/=(.*)/s).slice(0, 2)] : []))),
     out: opt('--out', join(require('node:os').tmpdir(), `ppob-profile-${Date.now().toString(36)}`)),
@@ -45,6 +47,20 @@ function ask(instance, message, field) {
     instance.child.on('message', onMessage);
     instance.child.send(message);
   });
+}
+
+/** GET /produk signed (produk --signed), headers precomputed for `seconds` at up to 20,000 req/s. */
+function signedProduk(users, seconds) {
+  const sources = users.map((u) => lib.signedHeaderSource(u, 'GET', '/produk', Math.ceil((seconds * 20_000) / users.length)));
+  let i = 0;
+  return {
+    method: 'GET',
+    path: '/produk',
+    setupRequest: (req) => {
+      req.headers = { ...req.headers, ...sources[i++ % sources.length]() };
+      return req;
+    },
+  };
 }
 
 const snapshot = (instance) => ask(instance, 'query-counts', 'queryCounts');
@@ -125,11 +141,12 @@ async function main() {
       const side = { name: a.baseline ? 'baseline' : 'service', base: inst.base, pid: inst.pid, users: await lib.registerUsers((helper ?? inst).base, http.USERS_PER_SIDE, http.SALDO, `pr${Date.now().toString(36)}`) };
       const route = { produk: 'GET /produk', status: 'GET /status/{id}', beli: 'POST /beli', 'beli-proc': 'POST /beli' }[a.mode];
       if (a.mode === 'status') await http.seedStatusRows(side);
-      await http.cannon(inst.base, http.requestFor(route, side), 64, 2);
+      const request = () => (a.signed ? signedProduk(side.users, a.seconds + 2) : http.requestFor(route, side));
+      await http.cannon(inst.base, request(), 64, 2);
       const before = await snapshot(inst);
       await profileStart(inst);
       const cpu0 = lib.cpuTimeMs(inst.pid);
-      const r = await http.cannon(inst.base, http.requestFor(route, side), 64, a.seconds);
+      const r = await http.cannon(inst.base, request(), 64, a.seconds);
       const cpu = lib.cpuTimeMs(inst.pid) - cpu0;
       await profileStop(inst, profFile);
       if (processorOn) await lib.sleep(2000); // let the processor finish what was bought

@@ -7,8 +7,10 @@ jest.setTimeout(60_000);
 
 describeEachEngine('signed requests', (t: TestApp, engine) => {
   let user: TestUser;
+  let userId: number;
   beforeAll(async () => {
     user = await registerUser(t.app);
+    [{ id: userId }] = await t.dataSource.query('SELECT id FROM users WHERE email = ?', [user.email]);
   });
 
   it('accepts a correctly signed GET and POST (body hash of the raw body)', async () => {
@@ -82,6 +84,32 @@ describeEachEngine('signed requests', (t: TestApp, engine) => {
       const res = await signedInject(t.app, user, 'GET', '/saldo', undefined, { nonce: n });
       expect(`${res.statusCode} ${res.json().code ?? ''}`).toBe('200 ');
     }
+  });
+
+  it('a burst sharing nonce statements: a replay among them is refused alone, a nonce sent twice in the burst is accepted once', async () => {
+    const stamp = Date.now();
+    const replayed = `burst-old-${stamp}`;
+    expect((await signedInject(t.app, user, 'GET', '/saldo', undefined, { nonce: replayed })).statusCode).toBe(200);
+    const nonces = [...Array.from({ length: 30 }, (_, i) => `burst-${stamp}-${i}`), replayed, `burst-${stamp}-twin`, `burst-${stamp}-twin`];
+    // All at once: they queue behind the first statements and share multi-row INSERTs.
+    const results = await Promise.all(nonces.map((nonce) => signedInject(t.app, user, 'GET', '/saldo', undefined, { nonce })));
+    const outcome = results.map((r) => `${r.statusCode} ${r.json().code ?? ''}`);
+    expect(outcome.slice(0, 30)).toEqual(Array(30).fill('200 '));
+    expect(outcome[30]).toBe('401 SIGNATURE_NONCE_REUSED');
+    expect(outcome.slice(31).sort()).toEqual(['200 ', '401 SIGNATURE_NONCE_REUSED']);
+    const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM request_nonce WHERE user_id = ? AND nonce LIKE ?', [userId, `burst-${stamp}-%`]);
+    expect(Number(n)).toBe(31);
+  });
+
+  it('claims queued together are each decided on their own: of two copies of a nonce exactly one is fresh', async () => {
+    const nonces = t.app.get(RequestNonceRepository);
+    const stamp = Date.now();
+    const keys = Array.from({ length: 60 }, (_, i) => `queued-${stamp}-${i % 20}`);
+    const fresh = await Promise.all(keys.map((nonce) => nonces.claim(userId, nonce)));
+    for (let i = 0; i < 20; i++) expect([fresh[i], fresh[i + 20], fresh[i + 40]].filter(Boolean)).toHaveLength(1);
+    expect(await nonces.claim(userId, keys[0])).toBe(false);
+    const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM request_nonce WHERE user_id = ? AND nonce LIKE ?', [userId, `queued-${stamp}-%`]);
+    expect(Number(n)).toBe(20);
   });
 
   // Two app instances inside one Jest process cannot share a SQLite file (better-sqlite3 blocks the

@@ -45,6 +45,10 @@ describe('price list', () => {
 
   it('reads the clock in Western Indonesia Time', () => {
     expect(jakartaClock(new Date('2026-12-01T17:30:00Z'))).toBe('00:30');
+    // Formatted once per minute: the next minute, and going back, are each their own.
+    expect(jakartaClock(new Date('2026-12-01T17:30:59.999Z'))).toBe('00:30');
+    expect(jakartaClock(new Date('2026-12-01T17:31:00Z'))).toBe('00:31');
+    expect(jakartaClock(new Date('2026-12-01T04:05:00Z'))).toBe('11:05');
   });
 
   it('adds the markup: fixed rupiah, or a percent rounded up', () => {

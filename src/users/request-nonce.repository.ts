@@ -8,10 +8,33 @@ import { SIGNATURE_WINDOW_S } from './request-signature';
 
 /** Kept past the timestamp window both ways, so a nonce cannot come back while its timestamp is valid. */
 const NONCE_TTL_MS = 2 * SIGNATURE_WINDOW_S * 1000 + 60_000;
+/** Nonces written by one statement at most. */
+const MAX_BATCH = 200;
+/** Statements in flight at once; claims that arrive meanwhile wait and share the next one. */
+const MAX_IN_FLIGHT = 2;
 
-/** The request_nonce table: each (user, nonce) is accepted once, decided by the primary key. */
+interface Claim {
+  userId: number;
+  nonce: string;
+  resolve(fresh: boolean): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * The request_nonce table: each (user, nonce) is accepted once, decided by the primary key.
+ *
+ * Claims are written in batches, the way /beli's group commit writes purchases: a lone claim
+ * is written at once, and the claims that arrive while MAX_IN_FLIGHT statements are out share
+ * one multi-row INSERT. That statement is atomic on both engines: a duplicate anywhere in it
+ * writes none of its rows, and then each claim of that batch is inserted on its own, so a
+ * replay costs its neighbours one more round trip and never their answer. A signed request
+ * therefore costs a share of a statement, not a statement of its own.
+ */
 @Injectable()
 export class RequestNonceRepository {
+  private readonly queue: Claim[] = [];
+  private inFlight = 0;
+
   constructor(
     private readonly tx: TransactionRunner,
     private readonly clock: AppClock,
@@ -21,15 +44,11 @@ export class RequestNonceRepository {
    * True when the nonce is new for this user. A unique insert, not a lookup: two instances
    * receiving the same replay at the same moment cannot both accept it.
    */
-  async claim(userId: number, nonce: string): Promise<boolean> {
-    const expires = sqlDateTime(new Date(this.clock.now().getTime() + NONCE_TTL_MS));
-    try {
-      await this.tx.autocommit((m) => m.query('INSERT INTO request_nonce (user_id, nonce, expires_at) VALUES (?, ?, ?)', [userId, nonce, expires]));
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+  claim(userId: number, nonce: string): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ userId, nonce, resolve, reject });
+      this.pump();
+    });
   }
 
   /** Deletes nonces whose window has passed; returns how many. */
@@ -37,4 +56,67 @@ export class RequestNonceRepository {
     const { affected } = await this.tx.run((m) => execute(m, 'DELETE FROM request_nonce WHERE expires_at < ?', [sqlDateTime(this.clock.now())]));
     return affected;
   }
+
+  private pump(): void {
+    while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      this.inFlight++;
+      void this.write(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async write(batch: Claim[]): Promise<void> {
+    // The same nonce twice in one batch is a replay of itself: the first copy decides, the
+    // others are refused (or fail with it).
+    const first = new Map<string, Claim>();
+    const repeats: Array<{ repeat: Claim; of: Claim }> = [];
+    for (const claim of batch) {
+      const key = `${claim.userId}:${claim.nonce}`;
+      const of = first.get(key);
+      if (of) repeats.push({ repeat: claim, of });
+      else first.set(key, claim);
+    }
+    const claims = [...first.values()];
+    const outcome = new Map<Claim, { fresh: boolean } | { err: unknown }>();
+    const expires = sqlDateTime(new Date(this.clock.now().getTime() + NONCE_TTL_MS));
+    try {
+      await this.insert(claims, expires);
+      for (const claim of claims) outcome.set(claim, { fresh: true });
+    } catch (err) {
+      if (!isDuplicateKey(err)) {
+        for (const claim of claims) outcome.set(claim, { err });
+      } else if (claims.length === 1) {
+        outcome.set(claims[0], { fresh: false });
+      } else {
+        // Nothing of the batch was written: each claim alone finds out whether it is the replay.
+        await Promise.all(
+          claims.map((claim) =>
+            this.insert([claim], expires).then(
+              () => outcome.set(claim, { fresh: true }),
+              (one: unknown) => outcome.set(claim, isDuplicateKey(one) ? { fresh: false } : { err: one }),
+            ),
+          ),
+        );
+      }
+    }
+    for (const claim of claims) settle(claim, outcome.get(claim)!);
+    for (const { repeat, of } of repeats) {
+      const decided = outcome.get(of)!;
+      settle(repeat, 'err' in decided ? decided : { fresh: false });
+    }
+  }
+
+  private insert(claims: Claim[], expires: string): Promise<unknown> {
+    const rows = claims.map(() => '(?, ?, ?)').join(', ');
+    const params = claims.flatMap((c) => [c.userId, c.nonce, expires]);
+    return this.tx.autocommit((m) => m.query(`INSERT INTO request_nonce (user_id, nonce, expires_at) VALUES ${rows}`, params));
+  }
+}
+
+function settle(claim: Claim, outcome: { fresh: boolean } | { err: unknown }): void {
+  if ('err' in outcome) claim.reject(outcome.err);
+  else claim.resolve(outcome.fresh);
 }

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, KeyObject, timingSafeEqual } from 'node:crypto';
 
 /** A signed request's x-timestamp may be this far from the server's clock, either way. */
 export const SIGNATURE_WINDOW_S = 300;
@@ -14,9 +14,13 @@ export function canonicalRequest(timestamp: string, nonce: string, method: strin
   return `v1\n${timestamp}\n${nonce}\n${method.toUpperCase()}\n${pathWithQuery}\n${bodyHash}`;
 }
 
-/** `v1,<base64 HMAC-SHA256(private key as shown, canonical)>`; the key is its 64 characters as bytes. */
-export function signRequest(privateKey: string, canonical: string): string {
-  return `v1,${createHmac('sha256', Buffer.from(privateKey, 'utf8')).update(canonical).digest('base64')}`;
+/**
+ * `v1,<base64 HMAC-SHA256(private key as shown, canonical)>`; the key is its 64 characters as
+ * bytes (or a KeyObject made of them).
+ */
+export function signRequest(privateKey: string | KeyObject, canonical: string): string {
+  const key = typeof privateKey === 'string' ? Buffer.from(privateKey, 'utf8') : privateKey;
+  return `v1,${createHmac('sha256', key).update(canonical).digest('base64')}`;
 }
 
 /** Constant-time comparison of the header with the expected signature. */
