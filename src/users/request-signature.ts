@@ -1,8 +1,9 @@
-import { createHash, createHmac, KeyObject, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, KeyObject, timingSafeEqual } from 'node:crypto';
 
 /** A signed request's x-timestamp may be this far from the server's clock, either way. */
 export const SIGNATURE_WINDOW_S = 300;
 export const NONCE_PATTERN = /^[A-Za-z0-9._~-]{8,64}$/;
+const EMPTY_BODY_HASH = hash('sha256', '', 'hex');
 
 /**
  * The string a request signature covers, one field a line:
@@ -10,7 +11,7 @@ export const NONCE_PATTERN = /^[A-Za-z0-9._~-]{8,64}$/;
  * SHA-256 of the raw body (of the empty string when there is none).
  */
 export function canonicalRequest(timestamp: string, nonce: string, method: string, pathWithQuery: string, rawBody: string): string {
-  const bodyHash = createHash('sha256').update(rawBody, 'utf8').digest('hex');
+  const bodyHash = rawBody === '' ? EMPTY_BODY_HASH : hash('sha256', rawBody, 'hex');
   return `v1\n${timestamp}\n${nonce}\n${method.toUpperCase()}\n${pathWithQuery}\n${bodyHash}`;
 }
 
