@@ -1,7 +1,7 @@
 'use strict';
 /**
  * `npm run bench`: the benchmarks (never part of `npm test`). Requires a build (the script
- * builds first). Phases, chosen with BENCH_ONLY (comma-separated, default http,processor,pickup,supplier):
+ * builds first). Phases, chosen with BENCH_ONLY (comma-separated, default http,processor,pickup,supplier,partner):
  *
  *   http       service vs bench/baseline-server.js: GET /produk, GET /status/{id}, POST /beli
  *              over 64 keys and over one key (BENCH_HTTP_ROUTES="POST /beli;POST /beli, one key"
@@ -10,6 +10,7 @@
  *   pickup     purchase-to-execution latency at a steady 50 purchases/s
  *   slow       processor throughput with a slow (2 s) upstream at concurrency 100 and 200
  *   supplier   processor throughput against the fake Digiflazz at 0 ms beside the simulated provider
+ *   partner    GET /produk signed vs unsigned and with rate limits on vs off; a callback backlog drained
  *
  * BENCH_NODES (comma-separated: `current`, a major such as 24 or 20, or x.y.z; default current)
  * runs every phase once per Node, the service and baseline processes on that Node, and reports

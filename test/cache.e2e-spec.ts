@@ -1,4 +1,5 @@
-import { AppInstance, beli, get, registerUser, startInstanceOn, waitFor } from './support/factories';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppInstance, beli, get, registerUser, startInstanceOn } from './support/factories';
 import { describeFor, ENGINES } from './support/test-db';
 import { useTestApp } from './support/test-app';
 
@@ -6,10 +7,14 @@ import { useTestApp } from './support/test-app';
 const CONTRACT_MS = 1_000;
 const CACHES_ON = { AUTH_CACHE_TTL_MS: '1000', PRODUK_CACHE_TTL_MS: '1000' };
 
-async function timeUntil(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<number> {
-  const started = Date.now();
-  await waitFor(async () => ((await condition()) ? true : undefined), timeoutMs, 'the change to show');
-  return Date.now() - started;
+/**
+ * Waits until the contract has run out since `since` (taken after the change committed), then
+ * the change must show at the first look. Measuring how long polling took instead would count
+ * the polls' own latency, which a loaded machine stretches past any margin.
+ */
+async function shownWithinContract(since: number, look: () => Promise<boolean>): Promise<void> {
+  await sleep(Math.max(0, since + CONTRACT_MS - Date.now()));
+  expect(await look()).toBe(true);
 }
 
 describe.each(ENGINES)('caches at their longest TTL on %s', (engine) => {
@@ -40,8 +45,7 @@ describe.each(ENGINES)('caches at their longest TTL on %s', (engine) => {
       const rotated = await t.app.inject({ method: 'POST', url: '/generate-key', headers: { 'x-api-key': user.apiKey } });
       const rotatedAt = Date.now();
       expect((await get(second.app, rotated.json().api_key, '/saldo')).statusCode).toBe(200);
-      await timeUntil(async () => (await get(second.app, user.apiKey, '/saldo')).statusCode === 401);
-      expect(Date.now() - rotatedAt).toBeLessThanOrEqual(CONTRACT_MS + 100);
+      await shownWithinContract(rotatedAt, async () => (await get(second.app, user.apiKey, '/saldo')).statusCode === 401);
     });
 
     it('shows a price change and a deactivated product on every instance within 1 s, for /produk and /beli', async () => {
@@ -53,16 +57,14 @@ describe.each(ENGINES)('caches at their longest TTL on %s', (engine) => {
       const [{ harga }] = await t.dataSource.query('SELECT harga FROM produk WHERE id = 1');
       const changedAt = Date.now();
       for (const app of [t.app, second.app]) {
-        await timeUntil(async () => (await get(app, user.apiKey, '/produk')).json().find((p: { id: number }) => p.id === 1).harga === Number(harga));
+        await shownWithinContract(changedAt, async () => (await get(app, user.apiKey, '/produk')).json().find((p: { id: number }) => p.id === 1).harga === Number(harga));
       }
       const bought = await beli(second.app, user.apiKey, { produk_id: 1 });
       expect(bought.json().harga).toBe(Number(harga));
-      expect(Date.now() - changedAt).toBeLessThanOrEqual(CONTRACT_MS + 200);
 
       await t.dataSource.query('UPDATE produk SET aktif = 0 WHERE id = 2');
       const deactivatedAt = Date.now();
-      await timeUntil(async () => (await beli(second.app, user.apiKey, { produk_id: 2 })).statusCode === 422);
-      expect(Date.now() - deactivatedAt).toBeLessThanOrEqual(CONTRACT_MS + 200);
+      await shownWithinContract(deactivatedAt, async () => (await beli(second.app, user.apiKey, { produk_id: 2 })).statusCode === 422);
       await t.dataSource.query('UPDATE produk SET aktif = 1 WHERE id = 2');
     });
   });
