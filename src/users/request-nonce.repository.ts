@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppClock } from '../common/app-clock';
-import { isDuplicateKey } from '../common/database-errors';
+import { isDuplicateKey, isRetryableTransactionError } from '../common/database-errors';
 import { execute } from '../database/raw-sql';
 import { sqlDateTime } from '../database/sql-time';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -61,7 +61,8 @@ export class RequestNonceRepository {
     while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       this.inFlight++;
-      void this.write(batch).finally(() => {
+      // write() settles every claim of its batch; should it throw anyway, none is left hanging.
+      void this.write(batch).catch((err: unknown) => batch.forEach((claim) => claim.reject(err))).finally(() => {
         this.inFlight--;
         this.pump();
       });
@@ -86,12 +87,14 @@ export class RequestNonceRepository {
       await this.insert(claims, expires);
       for (const claim of claims) outcome.set(claim, { fresh: true });
     } catch (err) {
-      if (!isDuplicateKey(err)) {
+      if (claims.length === 1) {
+        outcome.set(claims[0], isDuplicateKey(err) ? { fresh: false } : { err });
+      } else if (!isDuplicateKey(err) && !isRetryableTransactionError(err)) {
+        // The database is away or refused the statement: every claim of it fails (a 503), as alone.
         for (const claim of claims) outcome.set(claim, { err });
-      } else if (claims.length === 1) {
-        outcome.set(claims[0], { fresh: false });
       } else {
-        // Nothing of the batch was written: each claim alone finds out whether it is the replay.
+        // Nothing of the batch was written (a duplicate, or a deadlock such as a Galera
+        // certification conflict): each claim alone finds out whether it is the replay.
         await Promise.all(
           claims.map((claim) =>
             this.insert([claim], expires).then(
