@@ -93,19 +93,53 @@ function ipv4Reason(value: number): string | null {
   return null;
 }
 
+/**
+ * IPv6 ranges that are never a public receiver (IANA's special-purpose registry), beyond the
+ * forms with an embedded IPv4 judged in ipv6Reason.
+ */
+const IPV6_RULES: Array<[string, number, string]> = [
+  // The local-use NAT64 prefix (RFC 8215) is the operator's own translator, which may embed the
+  // IPv4 at any of RFC 6052's positions: nothing in it is a public receiver.
+  ['64:ff9b:1::', 48, 'NAT64 local-use'],
+  // 6to4 (RFC 3056) and Teredo (RFC 4380) tunnel to an embedded IPv4 address through whichever
+  // relay is nearest, possibly one inside our own network. Both are deprecated (RFC 7526) and no
+  // real receiver depends on them, so they are refused whole, not judged by their embedded IPv4.
+  ['2002::', 16, '6to4'],
+  ['2001::', 32, 'Teredo'],
+  ['2001:2::', 48, 'benchmarking'],
+  ['2001:db8::', 32, 'documentation'],
+  ['3fff::', 20, 'documentation'],
+  ['100::', 64, 'discard'],
+  ['fc00::', 7, 'private'],
+  ['fe80::', 10, 'link-local'],
+  ['fec0::', 10, 'site-local'],
+  ['ff00::', 8, 'multicast'],
+];
+
+const IPV6_PREFIXES = IPV6_RULES.map(([base, bits, reason]) => [ipv6Groups(base), bits, reason] as const);
+
 function ipv6Reason(g: number[]): string | null {
   if (g.every((x) => x === 0)) return 'unspecified';
   if (g.slice(0, 7).every((x) => x === 0) && g[7] === 1) return 'loopback';
-  // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d)
-  // forms reach the embedded IPv4 address: judge that one.
-  const embedded = (g[6] << 16) | g[7];
-  if (g.slice(0, 5).every((x) => x === 0) && (g[5] === 0xffff || g[5] === 0)) return ipv4Reason(embedded >>> 0);
-  if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return ipv4Reason(embedded >>> 0);
-  if ((g[0] & 0xfe00) === 0xfc00) return 'private';
-  if ((g[0] & 0xffc0) === 0xfe80) return 'link-local';
-  if ((g[0] & 0xffc0) === 0xfec0) return 'site-local';
-  if ((g[0] & 0xff00) === 0xff00) return 'multicast';
+  // Forms that carry an IPv4 address in their last 32 bits and reach it: IPv4-mapped
+  // (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), SIIT's IPv4-translated (::ffff:0:a.b.c.d,
+  // RFC 6145) and the well-known NAT64 prefix (64:ff9b::a.b.c.d, RFC 6052): judge that IPv4.
+  const embedded = ((g[6] << 16) | g[7]) >>> 0;
+  if (g.slice(0, 5).every((x) => x === 0) && (g[5] === 0xffff || g[5] === 0)) return ipv4Reason(embedded);
+  if (g.slice(0, 4).every((x) => x === 0) && g[4] === 0xffff && g[5] === 0) return ipv4Reason(embedded);
+  if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return ipv4Reason(embedded);
+  for (const [base, bits, reason] of IPV6_PREFIXES) {
+    if (inPrefix(g, base, bits)) return reason;
+  }
   return null;
+}
+
+function inPrefix(g: number[], base: number[], bits: number): boolean {
+  for (let i = 0; i < 8 && bits > 0; i++, bits -= 16) {
+    const mask = bits >= 16 ? 0xffff : (0xffff << (16 - bits)) & 0xffff;
+    if ((g[i] & mask) !== base[i]) return false;
+  }
+  return true;
 }
 
 function ipv4ToInt(address: string): number {
