@@ -85,6 +85,35 @@ describeFor('sqlite')('rate limits', () => {
     });
   });
 
+  describe('failed key lookups behind a proxy (TRUST_PROXY), IPv6 per /64', () => {
+    const t = useTestApp('sqlite', { RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '3', TRUST_PROXY: '127.0.0.1' });
+    const via = (client: string, key: string) => t.app.inject({ method: 'GET', url: '/saldo', headers: { 'x-api-key': key, 'x-forwarded-for': client } });
+
+    it('counts IPv6 clients of one /64 together, and another /64 apart', async () => {
+      const ok = (await registerUser(t.app)).apiKey;
+      expect((await via('2001:db8:aa:1::1', 'a'.repeat(64))).statusCode).toBe(401);
+      expect((await via('2001:db8:aa:1::2', 'a'.repeat(64))).statusCode).toBe(401);
+      expect((await via('2001:db8:aa:1:8000::3', 'a'.repeat(64))).statusCode).toBe(401);
+      // The fourth failure of the /64 crosses its limit, from yet another address of it.
+      const crossed = await via('2001:db8:aa:1::4', 'a'.repeat(64));
+      expect(crossed.statusCode).toBe(429);
+      expect(crossed.json().code).toBe('RATE_LIMITED');
+      expect(Number(crossed.headers['retry-after'])).toBeGreaterThan(0);
+      // Blocked as a whole: any address of it, even with a valid key; another /64 is not.
+      expect((await via('2001:db8:aa:1:ffff:ffff:ffff:fffe', ok)).statusCode).toBe(429);
+      expect((await via('2001:db8:aa:2::1', ok)).statusCode).toBe(200);
+    });
+
+    it('keeps IPv4 and IPv4-mapped clients per address (a mapped address is its IPv4)', async () => {
+      const ok = (await registerUser(t.app)).apiKey;
+      for (let i = 0; i < 3; i++) expect((await via('::ffff:198.51.100.7', 'a'.repeat(64))).statusCode).toBe(401);
+      expect((await via('198.51.100.7', 'a'.repeat(64))).statusCode).toBe(429);
+      expect((await via('::ffff:198.51.100.7', ok)).statusCode).toBe(429);
+      expect((await via('::ffff:198.51.100.8', ok)).statusCode).toBe(200);
+      expect((await via('198.51.100.6', ok)).statusCode).toBe(200);
+    });
+  });
+
   describe('shared through Redis (REDIS_URL)', () => {
     afterAll(() => dropRedisKeys(PREFIX));
     const t = useTestApp('sqlite', { RATE_LIMIT_PER_MINUTE: '6', REDIS_URL: 'redis://127.0.0.1:6379', RATE_LIMIT_REDIS_PREFIX: PREFIX });

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { normalizeIp } from '@nestjs/throttler';
 import { appConfig, AppConfig } from '../config/app.config';
 import { MetricsService } from '../metrics/metrics.service';
 import { RateLimitStore } from './rate-limit.store';
@@ -7,7 +8,17 @@ const WINDOW_MS = 60_000;
 const MAX_REMEMBERED = 100_000;
 
 /**
- * The brute-force guard: failed API-key lookups per client IP. Past the limit, the IP gets 429
+ * The budget a client address counts against. One IPv6 subscriber is given a /64 (or more), so
+ * per address an attacker would have 2^64 budgets: IPv6 counts per /64. IPv4 counts per address,
+ * and an IPv4-mapped IPv6 address (::ffff:a.b.c.d) is that IPv4 address. @nestjs/throttler's own
+ * normalizeIp, so the guard and the library agree on what one client is.
+ */
+export function authFailureKey(ip: string): string {
+  return normalizeIp(ip, 64);
+}
+
+/**
+ * The brute-force guard: failed API-key lookups per client IP (per /64 for IPv6). Past the limit, the IP gets 429
  * for a minute, before any lookup: guessing keys costs the attacker time, not us queries.
  * The count is shared through the store (Redis); the "blocked until" is remembered here too, so
  * a blocked client's requests do not even touch the store.
@@ -22,12 +33,15 @@ export class AuthFailureLimiter {
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
-  /** Seconds until this IP may try again, or 0. */
+  /** Seconds until this IP (its /64 for IPv6) may try again, or 0. */
   retryAfter(ip: string): number {
-    const until = this.blockedUntil.get(ip);
+    // Every authenticated request asks: with nothing blocked it costs one size check.
+    if (this.blockedUntil.size === 0) return 0;
+    const key = authFailureKey(ip);
+    const until = this.blockedUntil.get(key);
     if (until === undefined) return 0;
     if (until <= Date.now()) {
-      this.blockedUntil.delete(ip);
+      this.blockedUntil.delete(key);
       return 0;
     }
     this.metrics.rateLimited.inc({ limiter: 'auth-failures' });
@@ -38,10 +52,11 @@ export class AuthFailureLimiter {
   async recordFailure(ip: string): Promise<number> {
     const limit = this.config.rateLimit.authFailuresPerMinute;
     if (limit === 0) return 0;
-    const record = await this.store.increment(`auth-fail:${ip}`, WINDOW_MS, limit, WINDOW_MS, 'auth-fail');
+    const key = authFailureKey(ip);
+    const record = await this.store.increment(`auth-fail:${key}`, WINDOW_MS, limit, WINDOW_MS, 'auth-fail');
     if (!record.isBlocked) return 0;
     if (this.blockedUntil.size >= MAX_REMEMBERED) this.blockedUntil.clear();
-    this.blockedUntil.set(ip, Date.now() + record.timeToBlockExpire * 1000);
+    this.blockedUntil.set(key, Date.now() + record.timeToBlockExpire * 1000);
     this.metrics.rateLimited.inc({ limiter: 'auth-failures' });
     return Math.max(1, record.timeToBlockExpire);
   }
