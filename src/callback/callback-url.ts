@@ -1,6 +1,6 @@
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { callbackUrlInvalid } from './callback-errors';
+import { callbackHostTimeout, callbackUrlInvalid } from './callback-errors';
+import type { HostResolver, ResolvedAddress } from './host-resolver';
 
 export const CALLBACK_URL_MAX_LENGTH = 2048;
 
@@ -39,19 +39,18 @@ export function parseCallbackUrl(raw: string): URL {
  * Resolves the host and checks every address it has: one private address among public ones is
  * enough to refuse (DNS can answer differently on the next lookup). The caller connects to the
  * returned address, never resolving the name a second time (no DNS rebinding window).
+ *
+ * The lookup is given `lookupTimeoutMs`: a resolver that does not answer must cost a failed
+ * attempt or a 503, never a request or a dispatcher slot held for as long as the OS waits.
  */
-export async function checkCallbackTarget(url: URL, allowPrivate: boolean): Promise<CheckedTarget> {
+export async function checkCallbackTarget(url: URL, allowPrivate: boolean, resolver: HostResolver, lookupTimeoutMs: number): Promise<CheckedTarget> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const literal = isIP(host);
-  let addresses: Array<{ address: string; family: number }>;
+  let addresses: ResolvedAddress[];
   if (literal) {
     addresses = [{ address: host, family: literal }];
   } else {
-    try {
-      addresses = await lookup(host, { all: true, verbatim: true });
-    } catch {
-      throw invalid(`host ${host} cannot be resolved`);
-    }
+    addresses = await lookupWithin(resolver, host, lookupTimeoutMs);
     if (addresses.length === 0) throw invalid(`host ${host} cannot be resolved`);
   }
   if (!allowPrivate) {
@@ -61,6 +60,25 @@ export async function checkCallbackTarget(url: URL, allowPrivate: boolean): Prom
     }
   }
   return { url, address: addresses[0].address, family: addresses[0].family === 6 ? 6 : 4 };
+}
+
+async function lookupWithin(resolver: HostResolver, host: string, timeoutMs: number): Promise<ResolvedAddress[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const answer = resolver.lookup(host);
+  // Given up on, the lookup may still fail later: that rejection is nobody's to handle.
+  answer.catch(() => undefined);
+  try {
+    return await Promise.race([
+      answer.catch(() => {
+        throw invalid(`host ${host} cannot be resolved`);
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(callbackHostTimeout(host, timeoutMs)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Why an address may not be called back, or null when it is public. */
