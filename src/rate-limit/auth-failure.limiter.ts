@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { normalizeIp } from '@nestjs/throttler';
 import { appConfig, AppConfig } from '../config/app.config';
 import { MetricsService } from '../metrics/metrics.service';
+import { AuthBlockChannel } from './auth-block.channel';
 import { RateLimitStore } from './rate-limit.store';
 
 const WINDOW_MS = 60_000;
@@ -21,7 +22,8 @@ export function authFailureKey(ip: string): string {
  * The brute-force guard: failed API-key lookups per client IP (per /64 for IPv6). Past the limit, the IP gets 429
  * for a minute, before any lookup: guessing keys costs the attacker time, not us queries.
  * The count is shared through the store (Redis); the "blocked until" is remembered here too, so
- * a blocked client's requests do not even touch the store.
+ * a blocked client's requests do not even touch the store, and with REDIS_URL every instance
+ * hears of a block as it starts (AuthBlockChannel) and remembers it the same way.
  */
 @Injectable()
 export class AuthFailureLimiter {
@@ -30,8 +32,12 @@ export class AuthFailureLimiter {
   constructor(
     private readonly store: RateLimitStore,
     private readonly metrics: MetricsService,
+    private readonly channel: AuthBlockChannel,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
-  ) {}
+  ) {
+    // Blocks made by other instances (REDIS_URL): into the same memory as our own.
+    channel.onBlock((key, blockMs) => this.remember(key, blockMs));
+  }
 
   /** Seconds until this IP (its /64 for IPv6) may try again, or 0. */
   retryAfter(ip: string): number {
@@ -55,9 +61,17 @@ export class AuthFailureLimiter {
     const key = authFailureKey(ip);
     const record = await this.store.increment(`auth-fail:${key}`, WINDOW_MS, limit, WINDOW_MS, 'auth-fail');
     if (!record.isBlocked) return 0;
-    if (this.blockedUntil.size >= MAX_REMEMBERED) this.blockedUntil.clear();
-    this.blockedUntil.set(key, Date.now() + record.timeToBlockExpire * 1000);
+    const blockMs = record.timeToBlockExpire * 1000;
+    // The failure that starts the block tells the others (later ones are refused before the
+    // lookup, in retryAfter, on every instance that heard of it).
+    this.channel.publish(key, blockMs);
+    this.remember(key, blockMs);
     this.metrics.rateLimited.inc({ limiter: 'auth-failures' });
     return Math.max(1, record.timeToBlockExpire);
+  }
+
+  private remember(key: string, blockMs: number): void {
+    if (this.blockedUntil.size >= MAX_REMEMBERED) this.blockedUntil.clear();
+    this.blockedUntil.set(key, Date.now() + blockMs);
   }
 }

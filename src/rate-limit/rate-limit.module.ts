@@ -2,6 +2,7 @@ import { ExecutionContext, Module } from '@nestjs/common';
 import { ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { AuthenticatedRequest } from '../common/auth.decorators';
 import { appConfig, AppConfig } from '../config/app.config';
+import { AuthBlockChannel } from './auth-block.channel';
 import { AuthFailureLimiter } from './auth-failure.limiter';
 import { REGISTER_LIMIT, REGISTER_THROTTLER, RESELLER_THROTTLER } from './rate-limit.guard';
 import { RateLimitStore } from './rate-limit.store';
@@ -14,7 +15,7 @@ function resellerLimit(context: ExecutionContext, config: AppConfig): number {
 }
 
 @Module({
-  providers: [RateLimitStore, AuthFailureLimiter],
+  providers: [RateLimitStore, AuthBlockChannel, AuthFailureLimiter],
   exports: [RateLimitStore, AuthFailureLimiter],
 })
 class RateLimitStoreModule {}
