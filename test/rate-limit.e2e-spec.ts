@@ -86,7 +86,7 @@ describeFor('sqlite')('rate limits', () => {
   });
 
   describe('failed key lookups behind a proxy (TRUST_PROXY), IPv6 per /64', () => {
-    const t = useTestApp('sqlite', { RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '3', TRUST_PROXY: '127.0.0.1' });
+    const t = useTestApp('sqlite', { RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '3', RATE_LIMIT_REGISTER_PER_HOUR: '3', TRUST_PROXY: '127.0.0.1' });
     const via = (client: string, key: string) => t.app.inject({ method: 'GET', url: '/saldo', headers: { 'x-api-key': key, 'x-forwarded-for': client } });
 
     it('counts IPv6 clients of one /64 together, and another /64 apart', async () => {
@@ -102,6 +102,14 @@ describeFor('sqlite')('rate limits', () => {
       // Blocked as a whole: any address of it, even with a valid key; another /64 is not.
       expect((await via('2001:db8:aa:1:ffff:ffff:ffff:fffe', ok)).statusCode).toBe(429);
       expect((await via('2001:db8:aa:2::1', ok)).statusCode).toBe(200);
+    });
+
+    it('limits /register per /64 too', async () => {
+      const signUp = (client: string, n: number) =>
+        t.app.inject({ method: 'POST', url: '/register', headers: { 'x-forwarded-for': client }, payload: { nama: `RL6 ${n}`, email: `rl6.${n}.${process.pid}@example.com` } });
+      for (let i = 1; i <= 3; i++) expect((await signUp(`2001:db8:bb:1::${i}`, i)).statusCode).toBe(200);
+      expect((await signUp('2001:db8:bb:1:abcd::4', 4)).statusCode).toBe(429);
+      expect((await signUp('2001:db8:bb:2::1', 5)).statusCode).toBe(200);
     });
 
     it('keeps IPv4 and IPv4-mapped clients per address (a mapped address is its IPv4)', async () => {

@@ -1,22 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { normalizeIp } from '@nestjs/throttler';
 import { appConfig, AppConfig } from '../config/app.config';
 import { MetricsService } from '../metrics/metrics.service';
 import { AuthBlockChannel } from './auth-block.channel';
+import { clientKey } from './client-key';
 import { RateLimitStore } from './rate-limit.store';
 
 const WINDOW_MS = 60_000;
 const MAX_REMEMBERED = 100_000;
-
-/**
- * The budget a client address counts against. One IPv6 subscriber is given a /64 (or more), so
- * per address an attacker would have 2^64 budgets: IPv6 counts per /64. IPv4 counts per address,
- * and an IPv4-mapped IPv6 address (::ffff:a.b.c.d) is that IPv4 address. @nestjs/throttler's own
- * normalizeIp, so the guard and the library agree on what one client is.
- */
-export function authFailureKey(ip: string): string {
-  return normalizeIp(ip, 64);
-}
 
 /**
  * The brute-force guard: failed API-key lookups per client IP (per /64 for IPv6). Past the limit, the IP gets 429
@@ -43,7 +33,7 @@ export class AuthFailureLimiter {
   retryAfter(ip: string): number {
     // Every authenticated request asks: with nothing blocked it costs one size check.
     if (this.blockedUntil.size === 0) return 0;
-    const key = authFailureKey(ip);
+    const key = clientKey(ip);
     const until = this.blockedUntil.get(key);
     if (until === undefined) return 0;
     if (until <= Date.now()) {
@@ -58,7 +48,7 @@ export class AuthFailureLimiter {
   async recordFailure(ip: string): Promise<number> {
     const limit = this.config.rateLimit.authFailuresPerMinute;
     if (limit === 0) return 0;
-    const key = authFailureKey(ip);
+    const key = clientKey(ip);
     const record = await this.store.increment(`auth-fail:${key}`, WINDOW_MS, limit, WINDOW_MS, 'auth-fail');
     if (!record.isBlocked) return 0;
     const blockMs = record.timeToBlockExpire * 1000;
