@@ -64,7 +64,8 @@ export async function checkCallbackTarget(url: URL, allowPrivate: boolean, resol
 
 async function lookupWithin(resolver: HostResolver, host: string, timeoutMs: number): Promise<ResolvedAddress[]> {
   let timer: NodeJS.Timeout | undefined;
-  const answer = resolver.lookup(host);
+  // A resolver that throws at once fails like one that rejects: a 400, never a 500.
+  const answer = Promise.resolve().then(() => resolver.lookup(host));
   // Given up on, the lookup may still fail later: that rejection is nobody's to handle.
   answer.catch(() => undefined);
   try {
