@@ -9,6 +9,28 @@ function put(app: NestFastifyApplication, apiKey: string, url: string) {
   return app.inject({ method: 'PUT', url: '/callback', headers: { 'x-api-key': apiKey }, payload: { url } });
 }
 
+/**
+ * IPv6 forms that reach IPv4 or internal space through a translator or tunnel, and IPv6 ranges
+ * that are never a public receiver. Each is also sent as /beli's callback_url below.
+ */
+function IPV6_ROUTES_INWARD(): Array<[string, string]> {
+  return [
+    ['NAT64 local-use prefix (RFC 8215) of loopback', 'http://[64:ff9b:1::7f00:1]/hook'],
+    ['NAT64 local-use prefix, another embedding', 'http://[64:ff9b:1:7f00:1::]/hook'],
+    ['6to4 of loopback', 'http://[2002:7f00:1::1]/hook'],
+    ['6to4 of a private address', 'http://[2002:a00:1::1]/hook'],
+    ['6to4 of a public address (6to4 is refused whole)', 'http://[2002:808:808::1]/hook'],
+    ['Teredo', 'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook'],
+    ['IPv4-translated (SIIT) loopback', 'http://[::ffff:0:127.0.0.1]/hook'],
+    ['IPv4-translated (SIIT) private, hex form', 'http://[::ffff:0:a00:1]/hook'],
+    ['IPv6 unique local fc00::/7, fc half', 'http://[fc12::1]/hook'],
+    ['IPv6 site-local fec0::/10', 'http://[fec0::1]/hook'],
+    ['IPv6 discard-only 100::/64', 'http://[100::1]/hook'],
+    ['IPv6 documentation 2001:db8::/32', 'http://[2001:db8::1]/hook'],
+    ['IPv6 documentation 3fff::/20', 'http://[3fff::1]/hook'],
+  ];
+}
+
 /** Every form the issue names; each must be refused with 400 when private targets are not allowed. */
 const REFUSED: Array<[string, string]> = [
   ['loopback', 'http://127.0.0.1/hook'],
@@ -33,6 +55,7 @@ const REFUSED: Array<[string, string]> = [
   ['IPv6 link-local', 'http://[fe80::1]/hook'],
   ['IPv6 multicast', 'http://[ff02::1]/hook'],
   ['NAT64 of loopback', 'http://[64:ff9b::7f00:1]/hook'],
+  ...IPV6_ROUTES_INWARD(),
   ['not http(s)', 'ftp://203.0.113.10/hook'],
   ['file URL', 'file:///etc/passwd'],
   ['userinfo', 'http://user:secret@203.0.113.10/hook'],
@@ -48,6 +71,16 @@ describeEachEngine('callback SSRF rules (CALLBACK_ALLOW_PRIVATE=false)', (t: Tes
     expect(res.json().code).toMatch(/CALLBACK_URL_INVALID|VALIDATION_FAILED/);
     expect(res.json().detail).toBeTruthy();
     expect((await get(t.app, user.apiKey, '/callback')).statusCode).toBe(404);
+  });
+
+  it.each(IPV6_ROUTES_INWARD())('refuses %s as /beli callback_url with 400 and buys nothing', async (_what, url) => {
+    const user = await registerUser(t.app);
+    expect((await put(t.app, user.apiKey, 'http://203.0.113.10/hook')).statusCode).toBe(200);
+    const res = await beli(t.app, user.apiKey, { nomor_tujuan: '087800000001', callback_url: url });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe('CALLBACK_URL_INVALID');
+    expect(res.json().detail).toMatch(/only public addresses are allowed/);
+    expect((await get(t.app, user.apiKey, '/riwayat')).json()).toHaveLength(0);
   });
 
   it('accepts a public address, on any port', async () => {

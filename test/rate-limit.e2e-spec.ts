@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { get, registerUser, startInstanceOn } from './support/factories';
+import { get, registerUser, startInstanceOn, waitFor } from './support/factories';
 import { freePort } from './support/instances';
 import { metricValue, scrape } from './support/metrics';
 import { startTestApp, TestApp, useTestApp } from './support/test-app';
@@ -85,6 +85,43 @@ describeFor('sqlite')('rate limits', () => {
     });
   });
 
+  describe('failed key lookups behind a proxy (TRUST_PROXY), IPv6 per /64', () => {
+    const t = useTestApp('sqlite', { RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '3', RATE_LIMIT_REGISTER_PER_HOUR: '3', TRUST_PROXY: '127.0.0.1' });
+    const via = (client: string, key: string) => t.app.inject({ method: 'GET', url: '/saldo', headers: { 'x-api-key': key, 'x-forwarded-for': client } });
+
+    it('counts IPv6 clients of one /64 together, and another /64 apart', async () => {
+      const ok = (await registerUser(t.app)).apiKey;
+      expect((await via('2001:db8:aa:1::1', 'a'.repeat(64))).statusCode).toBe(401);
+      expect((await via('2001:db8:aa:1::2', 'a'.repeat(64))).statusCode).toBe(401);
+      expect((await via('2001:db8:aa:1:8000::3', 'a'.repeat(64))).statusCode).toBe(401);
+      // The fourth failure of the /64 crosses its limit, from yet another address of it.
+      const crossed = await via('2001:db8:aa:1::4', 'a'.repeat(64));
+      expect(crossed.statusCode).toBe(429);
+      expect(crossed.json().code).toBe('RATE_LIMITED');
+      expect(Number(crossed.headers['retry-after'])).toBeGreaterThan(0);
+      // Blocked as a whole: any address of it, even with a valid key; another /64 is not.
+      expect((await via('2001:db8:aa:1:ffff:ffff:ffff:fffe', ok)).statusCode).toBe(429);
+      expect((await via('2001:db8:aa:2::1', ok)).statusCode).toBe(200);
+    });
+
+    it('limits /register per /64 too', async () => {
+      const signUp = (client: string, n: number) =>
+        t.app.inject({ method: 'POST', url: '/register', headers: { 'x-forwarded-for': client }, payload: { nama: `RL6 ${n}`, email: `rl6.${n}.${process.pid}@example.com` } });
+      for (let i = 1; i <= 3; i++) expect((await signUp(`2001:db8:bb:1::${i}`, i)).statusCode).toBe(200);
+      expect((await signUp('2001:db8:bb:1:abcd::4', 4)).statusCode).toBe(429);
+      expect((await signUp('2001:db8:bb:2::1', 5)).statusCode).toBe(200);
+    });
+
+    it('keeps IPv4 and IPv4-mapped clients per address (a mapped address is its IPv4)', async () => {
+      const ok = (await registerUser(t.app)).apiKey;
+      for (let i = 0; i < 3; i++) expect((await via('::ffff:198.51.100.7', 'a'.repeat(64))).statusCode).toBe(401);
+      expect((await via('198.51.100.7', 'a'.repeat(64))).statusCode).toBe(429);
+      expect((await via('::ffff:198.51.100.7', ok)).statusCode).toBe(429);
+      expect((await via('::ffff:198.51.100.8', ok)).statusCode).toBe(200);
+      expect((await via('198.51.100.6', ok)).statusCode).toBe(200);
+    });
+  });
+
   describe('shared through Redis (REDIS_URL)', () => {
     afterAll(() => dropRedisKeys(PREFIX));
     const t = useTestApp('sqlite', { RATE_LIMIT_PER_MINUTE: '6', REDIS_URL: 'redis://127.0.0.1:6379', RATE_LIMIT_REDIS_PREFIX: PREFIX });
@@ -108,6 +145,36 @@ describeFor('sqlite')('rate limits', () => {
     });
   });
 
+  describe('failed-key blocks shared through Redis (REDIS_URL)', () => {
+    // A prefix of this block's own: its pub/sub channel is heard by no other test's instances.
+    const prefix = `${PREFIX}blocks:`;
+    afterAll(() => dropRedisKeys(prefix));
+    const env = { RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '3', REDIS_URL: 'redis://127.0.0.1:6379', RATE_LIMIT_REDIS_PREFIX: prefix };
+    const t = useTestApp('sqlite', env);
+    const from = (app: TestApp['app'], remoteAddress: string, key: string) => app.inject({ method: 'GET', url: '/saldo', remoteAddress, headers: { 'x-api-key': key } });
+
+    it('an IP blocked on instance A gets 429 on instance B at once, even with a valid key, with no failure on B', async () => {
+      const b = await startInstanceOn(t.db, env);
+      try {
+        const ok = (await registerUser(t.app)).apiKey;
+        expect((await from(b.app, '203.0.113.90', ok)).statusCode).toBe(200);
+        for (let i = 0; i < 3; i++) expect((await from(t.app, '203.0.113.90', 'a'.repeat(64))).statusCode).toBe(401);
+        expect((await from(t.app, '203.0.113.90', 'a'.repeat(64))).statusCode).toBe(429);
+        // B hears of the block through Redis (pub/sub, a moment), not at its own next failure.
+        const onB = await waitFor(async () => {
+          const res = await from(b.app, '203.0.113.90', ok);
+          return res.statusCode === 429 ? res : undefined;
+        }, 2_000, 'the block on instance B');
+        expect(onB.json().code).toBe('RATE_LIMITED');
+        expect(Number(onB.headers['retry-after'])).toBeGreaterThan(0);
+        expect(metricValue(await scrape(b.app), 'ppob_rate_limited_total', { limiter: 'auth-failures' })).toBe(1);
+        expect((await from(b.app, '203.0.113.91', ok)).statusCode).toBe(200);
+      } finally {
+        await b.close();
+      }
+    });
+  });
+
   describe('Redis down', () => {
     let t: TestApp;
     const lines: string[] = [];
@@ -115,7 +182,7 @@ describeFor('sqlite')('rate limits', () => {
       const deadPort = await freePort();
       t = await startTestApp(
         'sqlite',
-        { RATE_LIMIT_PER_MINUTE: '2', REDIS_URL: `redis://127.0.0.1:${deadPort}`, RATE_LIMIT_REDIS_PREFIX: PREFIX, LOG_LEVEL: 'log' },
+        { RATE_LIMIT_PER_MINUTE: '2', RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '2', REDIS_URL: `redis://127.0.0.1:${deadPort}`, RATE_LIMIT_REDIS_PREFIX: PREFIX, LOG_LEVEL: 'log' },
         { logDestination: { write: (line: string) => void lines.push(line) } },
       );
     });
@@ -125,6 +192,16 @@ describeFor('sqlite')('rate limits', () => {
       const user = await registerUser(t.app);
       for (let i = 0; i < 5; i++) expect((await get(t.app, user.apiKey, '/saldo')).statusCode).toBe(200);
       expect(metricValue(await scrape(t.app), 'ppob_rate_limit_store_errors_total')).toBeGreaterThanOrEqual(5);
+      expect(lines.filter((l) => l.includes('rate-limit store unavailable'))).toHaveLength(1);
+    });
+
+    it('fails open for failed key lookups too: no block, the block channel logged once and counted', async () => {
+      const ok = (await registerUser(t.app)).apiKey;
+      const from = (key: string) => t.app.inject({ method: 'GET', url: '/saldo', remoteAddress: '203.0.113.95', headers: { 'x-api-key': key } });
+      for (let i = 0; i < 5; i++) expect((await from('a'.repeat(64))).statusCode).toBe(401);
+      expect((await from(ok)).statusCode).toBe(200);
+      expect(metricValue(await scrape(t.app), 'ppob_rate_limit_block_channel_errors_total')).toBeGreaterThanOrEqual(1);
+      expect(lines.filter((l) => l.includes('rate-limit block channel unavailable'))).toHaveLength(1);
       expect(lines.filter((l) => l.includes('rate-limit store unavailable'))).toHaveLength(1);
     });
   });

@@ -1,6 +1,6 @@
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { callbackUrlInvalid } from './callback-errors';
+import { callbackHostTimeout, callbackUrlInvalid } from './callback-errors';
+import type { HostResolver, ResolvedAddress } from './host-resolver';
 
 export const CALLBACK_URL_MAX_LENGTH = 2048;
 
@@ -39,19 +39,18 @@ export function parseCallbackUrl(raw: string): URL {
  * Resolves the host and checks every address it has: one private address among public ones is
  * enough to refuse (DNS can answer differently on the next lookup). The caller connects to the
  * returned address, never resolving the name a second time (no DNS rebinding window).
+ *
+ * The lookup is given `lookupTimeoutMs`: a resolver that does not answer must cost a failed
+ * attempt or a 503, never a request or a dispatcher slot held for as long as the OS waits.
  */
-export async function checkCallbackTarget(url: URL, allowPrivate: boolean): Promise<CheckedTarget> {
+export async function checkCallbackTarget(url: URL, allowPrivate: boolean, resolver: HostResolver, lookupTimeoutMs: number): Promise<CheckedTarget> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const literal = isIP(host);
-  let addresses: Array<{ address: string; family: number }>;
+  let addresses: ResolvedAddress[];
   if (literal) {
     addresses = [{ address: host, family: literal }];
   } else {
-    try {
-      addresses = await lookup(host, { all: true, verbatim: true });
-    } catch {
-      throw invalid(`host ${host} cannot be resolved`);
-    }
+    addresses = await lookupWithin(resolver, host, lookupTimeoutMs);
     if (addresses.length === 0) throw invalid(`host ${host} cannot be resolved`);
   }
   if (!allowPrivate) {
@@ -61,6 +60,26 @@ export async function checkCallbackTarget(url: URL, allowPrivate: boolean): Prom
     }
   }
   return { url, address: addresses[0].address, family: addresses[0].family === 6 ? 6 : 4 };
+}
+
+async function lookupWithin(resolver: HostResolver, host: string, timeoutMs: number): Promise<ResolvedAddress[]> {
+  let timer: NodeJS.Timeout | undefined;
+  // A resolver that throws at once fails like one that rejects: a 400, never a 500.
+  const answer = Promise.resolve().then(() => resolver.lookup(host));
+  // Given up on, the lookup may still fail later: that rejection is nobody's to handle.
+  answer.catch(() => undefined);
+  try {
+    return await Promise.race([
+      answer.catch(() => {
+        throw invalid(`host ${host} cannot be resolved`);
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(callbackHostTimeout(host, timeoutMs)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Why an address may not be called back, or null when it is public. */
@@ -93,19 +112,53 @@ function ipv4Reason(value: number): string | null {
   return null;
 }
 
+/**
+ * IPv6 ranges that are never a public receiver (IANA's special-purpose registry), beyond the
+ * forms with an embedded IPv4 judged in ipv6Reason.
+ */
+const IPV6_RULES: Array<[string, number, string]> = [
+  // The local-use NAT64 prefix (RFC 8215) is the operator's own translator, which may embed the
+  // IPv4 at any of RFC 6052's positions: nothing in it is a public receiver.
+  ['64:ff9b:1::', 48, 'NAT64 local-use'],
+  // 6to4 (RFC 3056) and Teredo (RFC 4380) tunnel to an embedded IPv4 address through whichever
+  // relay is nearest, possibly one inside our own network. Both are deprecated (RFC 7526) and no
+  // real receiver depends on them, so they are refused whole, not judged by their embedded IPv4.
+  ['2002::', 16, '6to4'],
+  ['2001::', 32, 'Teredo'],
+  ['2001:2::', 48, 'benchmarking'],
+  ['2001:db8::', 32, 'documentation'],
+  ['3fff::', 20, 'documentation'],
+  ['100::', 64, 'discard'],
+  ['fc00::', 7, 'private'],
+  ['fe80::', 10, 'link-local'],
+  ['fec0::', 10, 'site-local'],
+  ['ff00::', 8, 'multicast'],
+];
+
+const IPV6_PREFIXES = IPV6_RULES.map(([base, bits, reason]) => [ipv6Groups(base), bits, reason] as const);
+
 function ipv6Reason(g: number[]): string | null {
   if (g.every((x) => x === 0)) return 'unspecified';
   if (g.slice(0, 7).every((x) => x === 0) && g[7] === 1) return 'loopback';
-  // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d)
-  // forms reach the embedded IPv4 address: judge that one.
-  const embedded = (g[6] << 16) | g[7];
-  if (g.slice(0, 5).every((x) => x === 0) && (g[5] === 0xffff || g[5] === 0)) return ipv4Reason(embedded >>> 0);
-  if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return ipv4Reason(embedded >>> 0);
-  if ((g[0] & 0xfe00) === 0xfc00) return 'private';
-  if ((g[0] & 0xffc0) === 0xfe80) return 'link-local';
-  if ((g[0] & 0xffc0) === 0xfec0) return 'site-local';
-  if ((g[0] & 0xff00) === 0xff00) return 'multicast';
+  // Forms that carry an IPv4 address in their last 32 bits and reach it: IPv4-mapped
+  // (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), SIIT's IPv4-translated (::ffff:0:a.b.c.d,
+  // RFC 6145) and the well-known NAT64 prefix (64:ff9b::a.b.c.d, RFC 6052): judge that IPv4.
+  const embedded = ((g[6] << 16) | g[7]) >>> 0;
+  if (g.slice(0, 5).every((x) => x === 0) && (g[5] === 0xffff || g[5] === 0)) return ipv4Reason(embedded);
+  if (g.slice(0, 4).every((x) => x === 0) && g[4] === 0xffff && g[5] === 0) return ipv4Reason(embedded);
+  if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return ipv4Reason(embedded);
+  for (const [base, bits, reason] of IPV6_PREFIXES) {
+    if (inPrefix(g, base, bits)) return reason;
+  }
   return null;
+}
+
+function inPrefix(g: number[], base: number[], bits: number): boolean {
+  for (let i = 0; i < 8 && bits > 0; i++, bits -= 16) {
+    const mask = bits >= 16 ? 0xffff : (0xffff << (16 - bits)) & 0xffff;
+    if ((g[i] & mask) !== base[i]) return false;
+  }
+  return true;
 }
 
 function ipv4ToInt(address: string): number {

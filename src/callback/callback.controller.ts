@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ApiKeyAuth, BODY_ERRORS } from '../common/api-docs.decorators';
 import { invalidField } from '../common/errors';
-import { callbackNotSet, callbackUrlInvalid, deliveryInProgress, deliveryNotFound } from './callback-errors';
+import { callbackHostTimeout, callbackNotSet, callbackUrlInvalid, deliveryInProgress, deliveryNotFound } from './callback-errors';
 import { AuthUser, CurrentUser } from '../common/auth.decorators';
 import { DEFAULT_PAGE_SIZE } from '../common/page-query.dto';
 import { ParseIdPipe } from '../common/validation';
@@ -22,7 +22,12 @@ export class CallbackController {
     description: 'Events: transaksi.sukses, transaksi.gagal. Headers webhook-id, webhook-timestamp, webhook-signature (v1,<base64 HMAC-SHA256>).',
   })
   @ApiOkResponse({ type: CallbackSecretResponseDto })
-  @ApiErrors(callbackUrlInvalid('url resolves to a loopback address (127.0.0.1); only public addresses are allowed'), invalidField('url', 'url must be a string'), ...BODY_ERRORS)
+  @ApiErrors(
+    callbackUrlInvalid('url resolves to a loopback address (127.0.0.1); only public addresses are allowed'),
+    invalidField('url', 'url must be a string'),
+    callbackHostTimeout('hooks.example.com', 2500),
+    ...BODY_ERRORS,
+  )
   set(@CurrentUser() user: AuthUser, @Body() dto: SetCallbackDto, @Deadline() deadline?: RequestDeadline): Promise<CallbackSecretResponseDto> {
     return this.callbacks.setEndpoint(user, dto.url, deadline);
   }

@@ -10,6 +10,7 @@ import { sendCallback, SendResult } from './callback-sender';
 import { signCallback } from './callback-signature';
 import { checkCallbackTarget, parseCallbackUrl } from './callback-url';
 import { AttemptResult, CallbackEndpointRow, CallbackEvent, CallbackRepository } from './callback.repository';
+import { HostResolver } from './host-resolver';
 
 const INTERVAL_NAME = 'callback-dispatcher';
 const USER_AGENT = `ppob-api/${APP_VERSION}`;
@@ -40,6 +41,7 @@ export class CallbackDispatcher implements OnApplicationBootstrap, BeforeApplica
     private readonly secrets: SecretBox,
     private readonly metrics: MetricsService,
     private readonly scheduler: SchedulerRegistry,
+    private readonly resolver: HostResolver,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {
     this.instanceId = config.processor.instanceId;
@@ -103,14 +105,20 @@ export class CallbackDispatcher implements OnApplicationBootstrap, BeforeApplica
     await this.flush();
   }
 
-  /** One HTTP attempt; never throws (a refusal or a network error is a failed attempt). */
+  /**
+   * One HTTP attempt; never throws (a refusal or a network error is a failed attempt). The DNS
+   * lookup and the exchange share one CALLBACK_TIMEOUT_MS, so a slow resolver is a failed
+   * attempt, retried on schedule, and the slot is free again within the timeout.
+   */
   private async attempt(event: CallbackEvent, endpoint: CallbackEndpointRow | null): Promise<SendResult> {
-    const failed = (error: string): SendResult => ({ statusCode: null, durationMs: 0, body: null, error, retryAfterMs: null });
+    const started = performance.now();
+    const failed = (error: string): SendResult => ({ statusCode: null, durationMs: Math.round(performance.now() - started), body: null, error, retryAfterMs: null });
     if (!endpoint) return failed('no callback secret: the endpoint was deleted (PUT /callback sets one)');
+    const timeoutMs = this.config.callbacks.timeoutMs;
     let target;
     try {
       // The SSRF rules again at dial time: the name may resolve elsewhere than when it was saved.
-      target = await checkCallbackTarget(parseCallbackUrl(event.url), this.config.callbacks.allowPrivate);
+      target = await checkCallbackTarget(parseCallbackUrl(event.url), this.config.callbacks.allowPrivate, this.resolver, timeoutMs);
     } catch (err) {
       return failed(err instanceof DomainError ? err.detail : 'url check failed');
     }
@@ -124,7 +132,9 @@ export class CallbackDispatcher implements OnApplicationBootstrap, BeforeApplica
       'webhook-timestamp': String(timestamp),
       'webhook-signature': signCallback(signing, event.msgId, timestamp, event.payload),
     };
-    return sendCallback(target, headers, event.payload, this.config.callbacks.timeoutMs);
+    const lookupMs = performance.now() - started;
+    const sent = await sendCallback(target, headers, event.payload, Math.max(1, Math.round(timeoutMs - lookupMs)));
+    return { ...sent, durationMs: sent.durationMs + lookupMs };
   }
 
   /** Writes every result gathered so far in one transaction; calls meanwhile join the next. */

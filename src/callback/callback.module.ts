@@ -7,11 +7,12 @@ import { CallbackController } from './callback.controller';
 import { CallbackDispatcher } from './callback.dispatcher';
 import { CallbackRepository } from './callback.repository';
 import { CallbackService } from './callback.service';
+import { HostResolver, SystemHostResolver } from './host-resolver';
 
 @Module({
   imports: [DatabaseModule, UsersModule, SecretBoxModule],
   controllers: [CallbackController],
-  providers: [CallbackRepository, CallbackOutbox, CallbackDispatcher, CallbackService],
+  providers: [CallbackRepository, CallbackOutbox, CallbackDispatcher, CallbackService, { provide: HostResolver, useClass: SystemHostResolver }],
   exports: [CallbackOutbox, CallbackService],
 })
 export class CallbackModule {}

@@ -9,6 +9,7 @@ import { checkCallbackTarget, parseCallbackUrl } from './callback-url';
 import { CallbackDispatcher } from './callback.dispatcher';
 import { CallbackResponseDto, CallbackSecretResponseDto, DeliveriesQueryDto, DeliveryResponseDto } from './callback.dto';
 import { CallbackRepository } from './callback.repository';
+import { HostResolver } from './host-resolver';
 
 /** During a rotation the previous secret keeps signing this long, so receivers can switch. */
 export const SECRET_OVERLAP_MS = 24 * 3_600_000;
@@ -19,6 +20,7 @@ export class CallbackService {
     private readonly repository: CallbackRepository,
     private readonly secrets: SecretBox,
     private readonly dispatcher: CallbackDispatcher,
+    private readonly resolver: HostResolver,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
@@ -91,8 +93,16 @@ export class CallbackService {
 
   private async checkedUrl(rawUrl: string): Promise<string> {
     const url = parseCallbackUrl(rawUrl);
-    await checkCallbackTarget(url, this.config.callbacks.allowPrivate);
+    await checkCallbackTarget(url, this.config.callbacks.allowPrivate, this.resolver, this.saveLookupTimeoutMs());
     return url.toString();
+  }
+
+  /**
+   * A hung resolver answers 503 CALLBACK_HOST_TIMEOUT, within half the request's own deadline
+   * (the rest is the write's), and never later than an attempt would wait.
+   */
+  private saveLookupTimeoutMs(): number {
+    return Math.min(this.config.callbacks.timeoutMs, Math.floor(this.config.requestTimeoutMs / 2));
   }
 
   private async issueSecret(userId: number, url: string | null, hadSecret: boolean, deadline?: RequestDeadline, currentUrl?: string): Promise<CallbackSecretResponseDto> {

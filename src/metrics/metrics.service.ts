@@ -152,6 +152,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly rateLimitBlockChannelErrors = new Counter({
+    name: 'ppob_rate_limit_block_channel_errors_total',
+    help: 'Failed-key blocks that could not be told to (or heard from) the other instances through Redis pub/sub; each instance then blocks on its own',
+    registers: [this.registry],
+  });
+
   readonly callbackDeliveries = new Counter({
     name: 'ppob_callback_attempts_total',
     help: 'Callback delivery attempts by result: sukses (2xx), retry (failed, tried again later), gagal (410 or retries exhausted)',

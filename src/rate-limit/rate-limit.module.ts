@@ -2,7 +2,9 @@ import { ExecutionContext, Module } from '@nestjs/common';
 import { ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { AuthenticatedRequest } from '../common/auth.decorators';
 import { appConfig, AppConfig } from '../config/app.config';
+import { AuthBlockChannel } from './auth-block.channel';
 import { AuthFailureLimiter } from './auth-failure.limiter';
+import { clientKey } from './client-key';
 import { REGISTER_LIMIT, REGISTER_THROTTLER, RESELLER_THROTTLER } from './rate-limit.guard';
 import { RateLimitStore } from './rate-limit.store';
 
@@ -14,7 +16,7 @@ function resellerLimit(context: ExecutionContext, config: AppConfig): number {
 }
 
 @Module({
-  providers: [RateLimitStore, AuthFailureLimiter],
+  providers: [RateLimitStore, AuthBlockChannel, AuthFailureLimiter],
   exports: [RateLimitStore, AuthFailureLimiter],
 })
 class RateLimitStoreModule {}
@@ -45,7 +47,8 @@ class RateLimitStoreModule {}
             ttl: 3_600_000,
             limit: config.rateLimit.registerPerHour,
             skipIf: (context) => config.rateLimit.registerPerHour === 0 || Reflect.getMetadata(REGISTER_LIMIT, context.getHandler()) !== true,
-            getTracker: (req) => (req as AuthenticatedRequest).ip,
+            // Per /64 for IPv6, as the failed-key guard (client-key.ts).
+            getTracker: (req) => clientKey((req as AuthenticatedRequest).ip),
           },
         ],
       }),

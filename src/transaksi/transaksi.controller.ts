@@ -7,6 +7,7 @@ import { AuthUser, CurrentUser } from '../common/auth.decorators';
 import { MAX_PAGE_SIZE } from '../common/page-query.dto';
 import { ParseIdPipe } from '../common/validation';
 import { Deadline, RequestDeadline } from '../http/request-deadline';
+import { callbackHostTimeout, callbackUrlInvalid } from '../callback/callback-errors';
 import { BeliDto, BeliResponseDto, RiwayatQueryDto, TransaksiResponseDto } from './transaksi.dto';
 import { TransaksiService } from './transaksi.service';
 
@@ -32,6 +33,8 @@ export class TransaksiController {
     ...BODY_ERRORS,
     new DomainError('PRODUK_NOT_FOUND', 'Produk 99 tidak ditemukan atau tidak aktif'),
     new DomainError('NOMINAL_MISMATCH', 'Nominal 20000 tidak sesuai dengan produk Pulsa 10k (10000)'),
+    callbackUrlInvalid('url resolves to a private address (10.0.0.5); only public addresses are allowed'),
+    callbackHostTimeout('hooks.example.com', 2500),
   )
   beli(@CurrentUser() user: AuthUser, @Body() dto: BeliDto, @Deadline() deadline?: RequestDeadline): Promise<BeliResponseDto> {
     return this.transaksi.beli(user, dto, deadline);
