@@ -3,14 +3,17 @@
  * Issue 12's rows: GET /produk signed vs unsigned, with rate limiting on vs off, and the drain of
  * a backlog of due callbacks to a local receiver.
  *
- * - HTTP rows: autocannon against one service with RATE_LIMIT_PER_MINUTE=0 (off) and one with a
- *   limit no client reaches (on; in memory, or Redis with BENCH_RATE_LIMIT_REDIS=1), alternating;
- *   signed requests take a fresh nonce and signature each, computed before the run (so the
+ * - HTTP rows: autocannon against one service with RATE_LIMIT_PER_MINUTE=0 (off), one with a
+ *   limit no client reaches counted in memory, and one counting in Redis (BENCH_RATE_LIMIT_REDIS=0
+ *   leaves it out; BENCH_REDIS_URL, default redis://127.0.0.1:6379), one cell after the other in
+ *   each round (reversed every other round); bench/report.js compares cells within a round.
+ *   Signed requests take a fresh nonce and signature each, computed before the run (so the
  *   client's HMACs do not take CPU from the server on the same cores).
  * - Drain: BENCH_CALLBACK_EVENTS events are inserted held back (status 'bench_hold', which no
  *   claim selects), then released in one UPDATE; the rate is events / (last attempt - first
  *   attempt) from callback_attempt's own times, the wall time from release to "all sukses" beside it.
- * Sizes: BENCH_PARTNER_DURATION_S (default 10), BENCH_CALLBACK_EVENTS (default 10000).
+ * Sizes: BENCH_PARTNER_DURATION_S (default 5), BENCH_PARTNER_WARMUP_S (2), BENCH_PARTNER_ROUNDS (3),
+ * BENCH_CALLBACK_EVENTS (default 10000).
  */
 const { randomBytes } = require('node:crypto');
 const http = require('node:http');
@@ -18,17 +21,28 @@ const mysql = require('mysql2/promise');
 const lib = require('./lib');
 const { cannon } = require('./http-compare');
 
+/** The HTTP cells; bench/report.js reads them by these names. */
+const ROWS = {
+  unsigned: 'GET /produk unsigned, limits off',
+  signed: 'GET /produk signed, limits off',
+  limited: 'GET /produk unsigned, limits on (memory)',
+  limitedRedis: 'GET /produk unsigned, limits on (Redis)',
+};
+
 /** Signed headers computed before a run, per second of it (more than one instance serves). */
 const SIGNED_PER_S = 20_000;
 
 function config() {
   return {
-    durationS: Number(process.env.BENCH_PARTNER_DURATION_S ?? 10),
-    warmupS: Number(process.env.BENCH_PARTNER_WARMUP_S ?? 3),
+    durationS: Number(process.env.BENCH_PARTNER_DURATION_S ?? 5),
+    warmupS: Number(process.env.BENCH_PARTNER_WARMUP_S ?? 2),
     connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
-    rounds: Number(process.env.BENCH_ROUNDS ?? 2),
+    // Short cells, several rounds: the ratios are what counts, and this machine's speed drifts.
+    rounds: Number(process.env.BENCH_PARTNER_ROUNDS ?? 3),
     events: Number(process.env.BENCH_CALLBACK_EVENTS ?? 10_000),
-    redis: process.env.BENCH_RATE_LIMIT_REDIS === '1',
+    // Redis is where production counts; BENCH_RATE_LIMIT_REDIS=0 leaves that row out.
+    redis: process.env.BENCH_RATE_LIMIT_REDIS !== '0',
+    redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
   };
 }
 
@@ -51,38 +65,59 @@ function produkRequest(user, signed, cfg) {
   };
 }
 
+/** A counter's value on GET /metrics (0 when absent). */
+async function counter(base, name) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
+
 async function measure(name, base, pid, request, cfg) {
   if (cfg.warmupS > 0) await cannon(base, request, cfg.connections, cfg.warmupS);
   const cpuBefore = lib.cpuTimeMs(pid);
+  const [claims0, statements0] = await Promise.all([counter(base, 'ppob_request_nonce_claims_total'), counter(base, 'ppob_request_nonce_statements_total')]);
   const r = await cannon(base, request, cfg.connections, cfg.durationS);
   const cpuPerReq = (lib.cpuTimeMs(pid) - cpuBefore) / Math.max(1, r.requests.total);
+  const [claims1, statements1] = await Promise.all([counter(base, 'ppob_request_nonce_claims_total'), counter(base, 'ppob_request_nonce_statements_total')]);
+  const noncesPerStatement = statements1 > statements0 ? (claims1 - claims0) / (statements1 - statements0) : null;
   const bad = r.non2xx + r.errors + r.timeouts;
   if (bad > 0) console.warn(`  ! ${name}: ${bad} failed (codes ${JSON.stringify(r.statusCodeStats)})`);
-  console.log(`  ${name.padEnd(34)} ${r.requests.average.toFixed(0).padStart(6)} req/s  p99 ${String(r.latency.p99).padStart(4)} ms  CPU ${cpuPerReq.toFixed(3)} ms/req`);
-  return { name, rps: r.requests.average, p99: r.latency.p99, cpuPerReq, bad };
+  const batch = noncesPerStatement === null ? '' : `  nonces/INSERT ${noncesPerStatement.toFixed(1)}`;
+  console.log(`  ${name.padEnd(40)} ${r.requests.average.toFixed(0).padStart(6)} req/s  p99 ${String(r.latency.p99).padStart(4)} ms  CPU ${cpuPerReq.toFixed(3)} ms/req${batch}`);
+  return { name, rps: r.requests.average, p99: r.latency.p99, cpuPerReq, noncesPerStatement, bad };
 }
 
 async function httpRows(cfg, rss) {
   const db = await lib.createDatabase('partner');
   const common = { DATABASE_URL: db.url, PROCESSOR_ENABLED: 'false', CALLBACK_ENABLED: 'false' };
-  let off;
-  let on;
+  const limited = { ...common, RATE_LIMIT_PER_MINUTE: '10000000' };
+  const instances = [];
   const results = [];
   try {
-    off = await lib.startInstance({ ...common, RATE_LIMIT_PER_MINUTE: '0' }, { label: 'service (limits off)' });
-    on = await lib.startInstance(
-      { ...common, RATE_LIMIT_PER_MINUTE: '10000000', ...(cfg.redis ? { REDIS_URL: 'redis://127.0.0.1:6379', RATE_LIMIT_REDIS_PREFIX: `ppob-bench:${process.pid}:` } : {}) },
-      { label: 'service (limits on)' },
-    );
+    const start = async (env, label) => {
+      const inst = await lib.startInstance(env, { label });
+      instances.push(inst);
+      return inst;
+    };
+    const off = await start({ ...common, RATE_LIMIT_PER_MINUTE: '0' }, 'service (limits off)');
+    const on = await start(limited, 'service (limits on, in memory)');
     rss.track(on, 'service, rate limiting on');
+    const onRedis = cfg.redis ? await start({ ...limited, REDIS_URL: cfg.redisUrl, RATE_LIMIT_REDIS_PREFIX: `ppob-bench:${process.pid}:` }, 'service (limits on, Redis)') : null;
     const user = await register(off.base, 'u');
+    const cells = [
+      [ROWS.unsigned, off, false],
+      [ROWS.signed, off, true],
+      [ROWS.limited, on, false],
+      ...(onRedis ? [[ROWS.limitedRedis, onRedis, false]] : []),
+    ];
     for (let round = 1; round <= cfg.rounds; round++) {
-      results.push({ round, ...(await measure('GET /produk unsigned, limits off', off.base, off.pid, produkRequest(user, false, cfg), cfg)) });
-      results.push({ round, ...(await measure('GET /produk signed, limits off', off.base, off.pid, produkRequest(user, true, cfg), cfg)) });
-      results.push({ round, ...(await measure(`GET /produk unsigned, limits on${cfg.redis ? ' (Redis)' : ''}`, on.base, on.pid, produkRequest(user, false, cfg), cfg)) });
+      // Every other round in reverse, so a drift of the machine's speed during a round does not
+      // always favour the same cell; the ratios are taken within a round.
+      const order = round % 2 === 1 ? cells : [...cells].reverse();
+      for (const [name, inst, signed] of order) results.push({ round, ...(await measure(name, inst.base, inst.pid, produkRequest(user, signed, cfg), cfg)) });
     }
   } finally {
-    await Promise.all([off?.stop(), on?.stop()]);
+    await Promise.all(instances.map((inst) => inst.stop()));
     await db.drop();
   }
   return results;
@@ -147,4 +182,4 @@ async function run(rss) {
   return { config: cfg, results: http, callbacks };
 }
 
-module.exports = { run };
+module.exports = { run, ROWS };

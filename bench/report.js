@@ -15,6 +15,11 @@ const TRX_PER_S = 1000;
 const TWO_VS_ONE = 0.95; // "no slower with two": within 5 % counts as the same (run-to-run noise)
 const PICKUP_P99_MS = 50;
 const RSS_MB = 250;
+// Issue 12: a signed /produk within 15 % of an unsigned one; rate limiting costs at most 10 %.
+const SIGNED_VS_UNSIGNED = 0.85;
+const LIMITED_VS_OFF = 0.9;
+const CALLBACKS_PER_S = 1000;
+const { ROWS: PARTNER } = require('./partner');
 
 const verdict = (ok) => (ok === null ? 'n/a' : ok ? 'pass' : '**miss**');
 const fmt = (v, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '-');
@@ -79,11 +84,34 @@ function targetRows(all) {
     const p99 = all.pickup.results.map((r) => r.p99);
     out.push({ what: 'Pickup p99 (purchase → execution, upper bound)', value: `${withSpread(p99, 1)} ms`, target: `< ${PICKUP_P99_MS} ms`, ok: median(p99) < PICKUP_P99_MS });
   }
+  if (all.partner) {
+    for (const [cell, goal, what] of [
+      [PARTNER.signed, SIGNED_VS_UNSIGNED, 'GET /produk signed ÷ unsigned (limits off)'],
+      [PARTNER.limited, LIMITED_VS_OFF, 'GET /produk rate limits on (memory) ÷ off'],
+      [PARTNER.limitedRedis, LIMITED_VS_OFF, 'GET /produk rate limits on (Redis) ÷ off'],
+    ]) {
+      const ratios = partnerRatios(all.partner, cell);
+      if (!ratios.length) continue;
+      out.push({ what: `${what}, req/s within a round`, value: `${withSpread(ratios, 2)}×`, target: `≥ ${goal.toFixed(2)}×`, ok: median(ratios) >= goal });
+    }
+    const rate = all.partner.callbacks?.rate;
+    if (rate !== undefined) out.push({ what: `Callback backlog of ${all.partner.callbacks.events.toLocaleString('en')} drained, 1 instance`, value: `${fmt(rate)} deliveries/s`, target: `≥ ${CALLBACKS_PER_S.toLocaleString('en')}/s`, ok: rate >= CALLBACKS_PER_S });
+  }
   if (all.rss?.length) {
     const peak = Math.max(...all.rss.map((r) => r.hwm));
     out.push({ what: 'Peak RSS of a service process (VmHWM)', value: `${mb(peak)} MB`, target: `< ${RSS_MB} MB`, ok: peak < RSS_MB * 1024 * 1024 });
   }
   return out;
+}
+
+/** Per round: the cell's req/s ÷ the unsigned, limits-off cell's of the same round. */
+function partnerRatios(partner, cell) {
+  const ratios = [];
+  for (const r of partner.results.filter((x) => x.name === cell)) {
+    const base = partner.results.find((x) => x.round === r.round && x.name === PARTNER.unsigned);
+    if (base) ratios.push(r.rps / base.rps);
+  }
+  return ratios;
 }
 
 function markdownTable(header, rows) {
@@ -167,6 +195,23 @@ function detailTables(all) {
     parts.push(
       `### Processor with a slow upstream (${c.purchases} purchases, ${c.delayMs} ms delay, ${c.engine})\n\n` +
         markdownTable(['PROCESSOR_CONCURRENCY', 'all accepted (s)', 'all final (s)', 'floor (s)', 'trx/s'], rows),
+    );
+  }
+  if (all.partner) {
+    const c = all.partner.config;
+    const rows = Object.values(PARTNER)
+      .map((cell) => [cell, all.partner.results.filter((r) => r.name === cell)])
+      .filter(([, runs]) => runs.length)
+      .map(([cell, runs]) => [
+        cell,
+        withSpread(runs.map((x) => x.rps)),
+        withSpread(runs.map((x) => x.p99)),
+        withSpread(runs.map((x) => x.cpuPerReq), 3),
+        cell === PARTNER.unsigned ? '' : `${withSpread(partnerRatios(all.partner, cell), 2)}×`,
+      ]);
+    parts.push(
+      `### Partner API: GET /produk signed and rate-limited (${c.connections} connections, ${c.durationS} s per run after ${c.warmupS} s warm-up, ${c.rounds} rounds; median (min–max))\n\n` +
+        markdownTable(['cell', 'req/s', 'p99 ms', 'server CPU ms/request', '÷ unsigned, limits off (same round)'], rows),
     );
   }
   if (all.rss?.length) {

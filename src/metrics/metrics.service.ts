@@ -133,6 +133,18 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly nonceStatements = new Counter({
+    name: 'ppob_request_nonce_statements_total',
+    help: 'INSERT statements that wrote signed-request nonces; ppob_request_nonce_claims_total divided by this is the mean batch',
+    registers: [this.registry],
+  });
+
+  readonly nonceClaims = new Counter({
+    name: 'ppob_request_nonce_claims_total',
+    help: 'Signed-request nonces checked against request_nonce (each a unique insert, written in shared statements)',
+    registers: [this.registry],
+  });
+
   readonly deadlocks = new Counter({
     name: 'ppob_db_deadlocks_total',
     help: 'Deadlocks (1213) reported by the database, whether or not the retry then succeeded',

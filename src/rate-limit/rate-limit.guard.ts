@@ -1,8 +1,8 @@
 import { ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { InjectThrottlerOptions, InjectThrottlerStorage, ThrottlerGuard, ThrottlerLimitDetail, ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
 import type { AuthenticatedRequest } from '../common/auth.decorators';
 import { DomainError } from '../common/domain-error';
+import { MemoizedReflector } from '../common/memoized-reflector';
 import { MetricsService } from '../metrics/metrics.service';
 
 export const REGISTER_LIMIT = 'ppob:registerLimit';
@@ -25,10 +25,9 @@ export class RateLimitGuard extends ThrottlerGuard {
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
-    reflector: Reflector,
     private readonly metrics: MetricsService,
   ) {
-    super(options, storage, reflector);
+    super(options, storage, new MemoizedReflector());
   }
 
   protected async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {

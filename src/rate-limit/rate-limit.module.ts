@@ -1,6 +1,7 @@
 import { ExecutionContext, Module } from '@nestjs/common';
 import { ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { AuthenticatedRequest } from '../common/auth.decorators';
+import { MemoizedReflector } from '../common/memoized-reflector';
 import { appConfig, AppConfig } from '../config/app.config';
 import { AuthBlockChannel } from './auth-block.channel';
 import { AuthFailureLimiter } from './auth-failure.limiter';
@@ -8,6 +9,7 @@ import { clientKey } from './client-key';
 import { REGISTER_LIMIT, REGISTER_THROTTLER, RESELLER_THROTTLER } from './rate-limit.guard';
 import { RateLimitStore } from './rate-limit.store';
 
+const routeMetadata = new MemoizedReflector();
 const request = (context: ExecutionContext) => context.switchToHttp().getRequest<AuthenticatedRequest>();
 
 /** The reseller's own limit: the operator's override, else RATE_LIMIT_PER_MINUTE; 0 = unlimited. */
@@ -46,7 +48,7 @@ class RateLimitStoreModule {}
             name: REGISTER_THROTTLER,
             ttl: 3_600_000,
             limit: config.rateLimit.registerPerHour,
-            skipIf: (context) => config.rateLimit.registerPerHour === 0 || Reflect.getMetadata(REGISTER_LIMIT, context.getHandler()) !== true,
+            skipIf: (context) => config.rateLimit.registerPerHour === 0 || routeMetadata.get(REGISTER_LIMIT, context.getHandler()) !== true,
             // Per /64 for IPv6, as the failed-key guard (client-key.ts).
             getTracker: (req) => clientKey((req as AuthenticatedRequest).ip),
           },

@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
 import { AuthenticatedRequest, IS_PUBLIC } from '../common/auth.decorators';
 import type { DomainError } from '../common/domain-error';
+import { MemoizedReflector } from '../common/memoized-reflector';
 import { invalidApiKey, missingApiKey, userSuspended } from '../common/errors';
 import { AuthFailureLimiter } from '../rate-limit/auth-failure.limiter';
 import { rateLimited } from '../rate-limit/rate-limit.guard';
@@ -16,8 +16,9 @@ import { UsersService } from './users.service';
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
+  private readonly reflector = new MemoizedReflector();
+
   constructor(
-    private readonly reflector: Reflector,
     private readonly users: UsersService,
     private readonly security: RequestSecurityService,
     private readonly authFailures: AuthFailureLimiter,
