@@ -120,6 +120,18 @@ describeFor('sqlite')('rate limits', () => {
       expect((await via('::ffff:198.51.100.8', ok)).statusCode).toBe(200);
       expect((await via('198.51.100.6', ok)).statusCode).toBe(200);
     });
+
+    it('counts IPv4 clients seen through a NAT64/SIIT translator by their IPv4, not as one /64 for the whole IPv4 internet', async () => {
+      // An IPv6-only server behind a translator (RFC 6052 / RFC 7755 SIIT-DC) sees every IPv4
+      // client as 64:ff9b::a.b.c.d (or ::ffff:0:a.b.c.d): one /64 would let one of them block all.
+      const ok = (await registerUser(t.app)).apiKey;
+      for (let i = 0; i < 4; i++) await via('64:ff9b::198.51.100.9', 'a'.repeat(64));
+      expect((await via('64:ff9b::198.51.100.9', ok)).statusCode).toBe(429);
+      expect((await via('64:ff9b::203.0.113.10', ok)).statusCode).toBe(200);
+      for (let i = 0; i < 4; i++) await via('::ffff:0:198.51.100.11', 'a'.repeat(64));
+      expect((await via('::ffff:0:198.51.100.11', ok)).statusCode).toBe(429);
+      expect((await via('::ffff:0:203.0.113.12', ok)).statusCode).toBe(200);
+    });
   });
 
   describe('shared through Redis (REDIS_URL)', () => {
