@@ -14,6 +14,9 @@ import { normalizeIp } from '@nestjs/throttler';
  * per /64 one client's failures would block them all.
  */
 export function clientKey(ip: string): string {
+  // request.ip is the socket's remoteAddress, undefined once the client has gone: one budget for
+  // those (the answer reaches nobody), never a TypeError and a 500 in the log.
+  if (typeof ip !== 'string' || ip === '') return 'unknown';
   // An IPv4 address (no colon) is its own key: the common case parses nothing.
   if (!ip.includes(':')) return ip;
   return translatedIpv4(ip) ?? normalizeIp(ip, 64);
