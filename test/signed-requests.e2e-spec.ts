@@ -217,6 +217,24 @@ describeEachEngine('signed requests', (t: TestApp, engine) => {
     expect((await get(t.app, u.apiKey, '/keamanan')).json().ip_allowlist).toEqual([]);
   });
 
+  it('after /generate-key the old private key no longer signs, here and on an instance that had it opened', async () => {
+    const u = await registerUser(t.app);
+    const other = engine === 'mysql' ? await startInstanceOn(t.db) : null;
+    try {
+      // Both instances have opened (and keep) the old key.
+      for (const app of [t.app, other?.app]) if (app) expect((await signedInject(app, u, 'GET', '/saldo')).statusCode).toBe(200);
+      const keys = (await t.app.inject({ method: 'POST', url: '/generate-key', headers: { 'x-api-key': u.apiKey } })).json();
+      for (const app of [t.app, other?.app]) {
+        if (!app) continue;
+        const old = await signedInject(app, { apiKey: keys.api_key, privateKey: u.privateKey }, 'GET', '/saldo');
+        expect(`${old.statusCode} ${old.json().code}`).toBe('401 SIGNATURE_INVALID');
+        expect((await signedInject(app, { apiKey: keys.api_key, privateKey: keys.private_key }, 'GET', '/saldo')).statusCode).toBe(200);
+      }
+    } finally {
+      await other?.close();
+    }
+  });
+
   it('a user from before signed requests keeps x-api-key, cannot sign, and can after /generate-key', async () => {
     const legacy = await registerUser(t.app);
     await t.dataSource.query('UPDATE users SET private_key_enc = NULL WHERE email = ?', [legacy.email]);
