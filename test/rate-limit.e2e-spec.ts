@@ -120,6 +120,18 @@ describeFor('sqlite')('rate limits', () => {
       expect((await via('::ffff:198.51.100.8', ok)).statusCode).toBe(200);
       expect((await via('198.51.100.6', ok)).statusCode).toBe(200);
     });
+
+    it('counts IPv4 clients seen through a NAT64/SIIT translator by their IPv4, not as one /64 for the whole IPv4 internet', async () => {
+      // An IPv6-only server behind a translator (RFC 6052 / RFC 7755 SIIT-DC) sees every IPv4
+      // client as 64:ff9b::a.b.c.d (or ::ffff:0:a.b.c.d): one /64 would let one of them block all.
+      const ok = (await registerUser(t.app)).apiKey;
+      for (let i = 0; i < 4; i++) await via('64:ff9b::198.51.100.9', 'a'.repeat(64));
+      expect((await via('64:ff9b::198.51.100.9', ok)).statusCode).toBe(429);
+      expect((await via('64:ff9b::203.0.113.10', ok)).statusCode).toBe(200);
+      for (let i = 0; i < 4; i++) await via('::ffff:0:198.51.100.11', 'a'.repeat(64));
+      expect((await via('::ffff:0:198.51.100.11', ok)).statusCode).toBe(429);
+      expect((await via('::ffff:0:203.0.113.12', ok)).statusCode).toBe(200);
+    });
   });
 
   describe('shared through Redis (REDIS_URL)', () => {
@@ -171,6 +183,38 @@ describeFor('sqlite')('rate limits', () => {
         expect((await from(b.app, '203.0.113.91', ok)).statusCode).toBe(200);
       } finally {
         await b.close();
+      }
+    });
+  });
+
+  describe('the block channel with odd messages (REDIS_URL)', () => {
+    const prefix = `${PREFIX}odd:`;
+    afterAll(() => dropRedisKeys(prefix));
+    const t = useTestApp('sqlite', { RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '3', REDIS_URL: 'redis://127.0.0.1:6379', RATE_LIMIT_REDIS_PREFIX: prefix });
+
+    it('ignores JSON null, arrays, numbers and garbage on the channel, and still honours the next real block', async () => {
+      // Before: JSON.parse('null') then null.from threw inside ioredis's 'message' event, an
+      // uncaught exception that ends every instance subscribed to the channel at once.
+      const uncaught: unknown[] = [];
+      const onUncaught = (err: unknown) => void uncaught.push(err);
+      process.prependListener('uncaughtException', onUncaught);
+      const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+      try {
+        const ok = (await registerUser(t.app)).apiKey;
+        for (const message of ['null', '[]', '42', '"text"', '{', '{"key": null, "ms": 1000}', '{"key": "203.0.113.78", "ms": "60000"}']) {
+          await redis.publish(`${prefix}auth-block`, message);
+        }
+        await redis.publish(`${prefix}auth-block`, JSON.stringify({ from: 'another-instance', key: '203.0.113.77', ms: 60_000 }));
+        const blocked = await waitFor(async () => {
+          const res = await t.app.inject({ method: 'GET', url: '/saldo', remoteAddress: '203.0.113.77', headers: { 'x-api-key': ok } });
+          return res.statusCode === 429 ? res : undefined;
+        }, 2_000, 'the block heard on the channel');
+        expect(blocked.json().code).toBe('RATE_LIMITED');
+        expect((await t.app.inject({ method: 'GET', url: '/saldo', remoteAddress: '203.0.113.78', headers: { 'x-api-key': ok } })).statusCode).toBe(200);
+        expect(uncaught.map(String)).toEqual([]);
+      } finally {
+        process.removeListener('uncaughtException', onUncaught);
+        redis.disconnect();
       }
     });
   });

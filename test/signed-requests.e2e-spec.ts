@@ -125,6 +125,32 @@ describeEachEngine('signed requests', (t: TestApp, engine) => {
     }
   });
 
+  // InnoDB's documented duplicate-key deadlock: a row written and rolled back (here a test
+  // transaction; in production a batch INSERT undone by a duplicate further on) while two
+  // instances wait to write the same nonce. Both get the shared lock, both want the exclusive
+  // one, one is the deadlock's victim: it is a replay, so 401, and never a 500.
+  (engine === 'mysql' ? it : it.skip)('a lone claim chosen as a deadlock victim is tried again: 200 for one copy, 401 for the other, never 500', async () => {
+    const other = await startInstanceOn(t.db);
+    const holder = t.dataSource.createQueryRunner();
+    try {
+      const nonce = `deadlock-${Date.now()}`;
+      await holder.connect();
+      await holder.startTransaction();
+      await holder.query('INSERT INTO request_nonce (user_id, nonce, expires_at) VALUES (?, ?, ?)', [userId, nonce, '2100-01-01 00:00:00.000']);
+      const headers = { 'x-api-key': user.apiKey, ...signedHeaders(user.privateKey, 'GET', '/saldo', '', { nonce }) };
+      const sent = Promise.all([t.app, other.app].map((app) => app.inject({ method: 'GET', url: '/saldo', headers })));
+      // Both claims are waiting on the uncommitted row before it goes away.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await holder.rollbackTransaction();
+      const results = await sent;
+      expect(results.map((r) => `${r.statusCode} ${r.json().code ?? ''}`).sort()).toEqual(['200 ', '401 SIGNATURE_NONCE_REUSED']);
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+      await other.close();
+    }
+  });
+
   it('purges nonces whose window has passed', async () => {
     await t.dataSource.query("INSERT INTO request_nonce (user_id, nonce, expires_at) VALUES (1, 'old-nonce-1', '2000-01-01 00:00:00.000')");
     expect(await t.app.get(RequestNonceRepository).purge()).toBeGreaterThanOrEqual(1);
@@ -189,6 +215,24 @@ describeEachEngine('signed requests', (t: TestApp, engine) => {
       expect(res.json().code).toBe('VALIDATION_FAILED');
     }
     expect((await get(t.app, u.apiKey, '/keamanan')).json().ip_allowlist).toEqual([]);
+  });
+
+  it('after /generate-key the old private key no longer signs, here and on an instance that had it opened', async () => {
+    const u = await registerUser(t.app);
+    const other = engine === 'mysql' ? await startInstanceOn(t.db) : null;
+    try {
+      // Both instances have opened (and keep) the old key.
+      for (const app of [t.app, other?.app]) if (app) expect((await signedInject(app, u, 'GET', '/saldo')).statusCode).toBe(200);
+      const keys = (await t.app.inject({ method: 'POST', url: '/generate-key', headers: { 'x-api-key': u.apiKey } })).json();
+      for (const app of [t.app, other?.app]) {
+        if (!app) continue;
+        const old = await signedInject(app, { apiKey: keys.api_key, privateKey: u.privateKey }, 'GET', '/saldo');
+        expect(`${old.statusCode} ${old.json().code}`).toBe('401 SIGNATURE_INVALID');
+        expect((await signedInject(app, { apiKey: keys.api_key, privateKey: keys.private_key }, 'GET', '/saldo')).statusCode).toBe(200);
+      }
+    } finally {
+      await other?.close();
+    }
   });
 
   it('a user from before signed requests keeps x-api-key, cannot sign, and can after /generate-key', async () => {

@@ -101,13 +101,19 @@ export class AuthBlockChannel implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /**
+   * Runs inside ioredis's 'message' event: a throw here would be an uncaught exception, ending
+   * every subscribed instance at once, so anything but the expected object is ignored.
+   */
   private receive(message: string): void {
-    let parsed: { from?: unknown; key?: unknown; ms?: unknown };
+    let value: unknown;
     try {
-      parsed = JSON.parse(message);
+      value = JSON.parse(message);
     } catch {
       return;
     }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
+    const parsed = value as { from?: unknown; key?: unknown; ms?: unknown };
     if (parsed.from === this.sender || typeof parsed.key !== 'string' || parsed.key.length > 64) return;
     if (typeof parsed.ms !== 'number' || !Number.isFinite(parsed.ms) || parsed.ms <= 0) return;
     this.listener?.(parsed.key, Math.min(parsed.ms, MAX_BLOCK_MS));

@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { AppClock } from '../common/app-clock';
-import { isDuplicateKey, isRetryableTransactionError } from '../common/database-errors';
+import { isDeadlock, isDuplicateKey, isRetryableTransactionError } from '../common/database-errors';
 import { execute } from '../database/raw-sql';
 import { sqlDateTime } from '../database/sql-time';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -18,6 +19,8 @@ const MAX_BATCH = 200;
  * 75 µs alone, on the bench machine).
  */
 const MAX_IN_FLIGHT = 1;
+/** A claim alone is tried this often when it is a deadlock's victim (detected at once, so cheap). */
+const MAX_ALONE_ATTEMPTS = 3;
 
 interface Claim {
   userId: number;
@@ -95,28 +98,41 @@ export class RequestNonceRepository {
       await this.insert(claims, expires);
       for (const claim of claims) outcome.set(claim, { fresh: true });
     } catch (err) {
-      if (claims.length === 1) {
-        outcome.set(claims[0], isDuplicateKey(err) ? { fresh: false } : { err });
-      } else if (!isDuplicateKey(err) && !isRetryableTransactionError(err)) {
+      if (claims.length > 1 && !isDuplicateKey(err) && !isRetryableTransactionError(err)) {
         // The database is away or refused the statement: every claim of it fails (a 503), as alone.
         for (const claim of claims) outcome.set(claim, { err });
+      } else if (claims.length === 1 && !isDeadlock(err)) {
+        outcome.set(claims[0], isDuplicateKey(err) ? { fresh: false } : { err });
       } else {
         // Nothing of the batch was written (a duplicate, or a deadlock such as a Galera
         // certification conflict): each claim alone finds out whether it is the replay.
-        await Promise.all(
-          claims.map((claim) =>
-            this.insert([claim], expires).then(
-              () => outcome.set(claim, { fresh: true }),
-              (one: unknown) => outcome.set(claim, isDuplicateKey(one) ? { fresh: false } : { err: one }),
-            ),
-          ),
-        );
+        await Promise.all(claims.map(async (claim) => outcome.set(claim, await this.insertAlone(claim, expires))));
       }
     }
     for (const claim of claims) settle(claim, outcome.get(claim)!);
     for (const { repeat, of } of repeats) {
       const decided = outcome.get(of)!;
       settle(repeat, 'err' in decided ? decided : { fresh: false });
+    }
+  }
+
+  /**
+   * One claim in a statement of its own. A deadlock is retried: InnoDB makes one when a row two
+   * claims wait on goes away (here, a batch of another instance undone by a duplicate further
+   * on; the manual's "Locks Set by Different SQL Statements", INSERT): both get the shared lock,
+   * both want the exclusive one, and the victim answered 500. Tried again, the key decides.
+   */
+  private async insertAlone(claim: Claim, expires: string): Promise<{ fresh: boolean } | { err: unknown }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.insert([claim], expires);
+        return { fresh: true };
+      } catch (err) {
+        if (isDuplicateKey(err)) return { fresh: false };
+        // Not a lock-wait timeout (1205): that one has already waited its 50 s, and the queue with it.
+        if (!isDeadlock(err) || attempt >= MAX_ALONE_ATTEMPTS) return { err };
+        await sleep(Math.random() * 5 * attempt);
+      }
     }
   }
 
