@@ -3,10 +3,12 @@
  * Issue 12's rows: GET /produk signed vs unsigned, with rate limiting on vs off, and the drain of
  * a backlog of due callbacks to a local receiver.
  *
- * - HTTP rows: autocannon against one service with RATE_LIMIT_PER_MINUTE=0 (off), one with a
- *   limit no client reaches counted in memory, and one counting in Redis (BENCH_RATE_LIMIT_REDIS=0
- *   leaves it out; BENCH_REDIS_URL, default redis://127.0.0.1:6379), one cell after the other in
- *   each round (reversed every other round); bench/report.js compares cells within a round.
+ * - HTTP rows: autocannon against a service counting in memory and one counting in Redis
+ *   (BENCH_RATE_LIMIT_REDIS=0 leaves it out; BENCH_REDIS_URL, default redis://127.0.0.1:6379).
+ *   Each has a reseller whose limit no client reaches (counted) and one with the operator's
+ *   override 0 (not counted), so "limits on ÷ off" compares two resellers of one process.
+ *   One cell after the other in each round (reversed every other round); bench/report.js
+ *   compares cells within a round.
  *   Signed requests take a fresh nonce and signature each, computed before the run (so the
  *   client's HMACs do not take CPU from the server on the same cores).
  * - Drain: BENCH_CALLBACK_EVENTS events are inserted held back (status 'bench_hold', which no
@@ -26,8 +28,11 @@ const ROWS = {
   unsigned: 'GET /produk unsigned, limits off',
   signed: 'GET /produk signed, limits off',
   limited: 'GET /produk unsigned, limits on (memory)',
+  unsignedRedis: 'GET /produk unsigned, limits off (Redis instance)',
   limitedRedis: 'GET /produk unsigned, limits on (Redis)',
 };
+/** What each cell is compared with, in the same round. */
+const BASE_OF = { [ROWS.signed]: ROWS.unsigned, [ROWS.limited]: ROWS.unsigned, [ROWS.limitedRedis]: ROWS.unsignedRedis };
 
 /** Signed headers computed before a run, per second of it (more than one instance serves). */
 const SIGNED_PER_S = 20_000;
@@ -47,9 +52,10 @@ function config() {
 }
 
 async function register(base, tag) {
-  const { status, json } = await lib.post(base, '/register', { nama: `bench partner ${tag}`, email: `partner-${tag}-${Date.now()}@bench.example.com` });
+  const email = `partner-${tag}-${Date.now()}@bench.example.com`;
+  const { status, json } = await lib.post(base, '/register', { nama: `bench partner ${tag}`, email });
   if (status !== 200) throw new Error(`register ${status}: ${JSON.stringify(json)}`);
-  return { key: json.api_key, privateKey: json.private_key };
+  return { key: json.api_key, privateKey: json.private_key, email };
 }
 
 /** GET /produk as `user`; signed requests take precomputed headers, so the client's HMACs are not measured. */
@@ -87,34 +93,50 @@ async function measure(name, base, pid, request, cfg) {
   return { name, rps: r.requests.average, p99: r.latency.p99, cpuPerReq, noncesPerStatement, bad };
 }
 
+const ADMIN_KEY = 'bench-admin-key-'.padEnd(40, 'x');
+
+/**
+ * A reseller on `inst` whose own limit is `perMinute` (the operator's override; 0 = unlimited):
+ * so "limits on" and "limits off" are two resellers of one process, and the ratio is the cost
+ * of counting, not the difference between two processes.
+ */
+async function reseller(inst, tag, perMinute) {
+  const user = await register(inst.base, tag);
+  const found = await (await fetch(`${inst.base}/admin/users?email=${encodeURIComponent(user.email)}`, { headers: { 'x-admin-key': ADMIN_KEY } })).json();
+  const id = found[0]?.id;
+  if (!id) throw new Error(`GET /admin/users did not find ${user.email}: ${JSON.stringify(found)}`);
+  const res = await fetch(`${inst.base}/admin/users/${id}`, { method: 'PATCH', headers: { 'x-admin-key': ADMIN_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ rate_limit_per_minute: perMinute }) });
+  if (res.status !== 200) throw new Error(`PATCH /admin/users/${id} ${res.status}: ${await res.text()}`);
+  return user;
+}
+
 async function httpRows(cfg, rss) {
   const db = await lib.createDatabase('partner');
-  const common = { DATABASE_URL: db.url, PROCESSOR_ENABLED: 'false', CALLBACK_ENABLED: 'false' };
-  const limited = { ...common, RATE_LIMIT_PER_MINUTE: '10000000' };
+  // RATE_LIMIT_PER_MINUTE: a limit no client reaches; the "off" reseller has its own 0.
+  const env = { DATABASE_URL: db.url, PROCESSOR_ENABLED: 'false', CALLBACK_ENABLED: 'false', RATE_LIMIT_PER_MINUTE: '10000000', ADMIN_API_KEYS: ADMIN_KEY };
   const instances = [];
   const results = [];
   try {
-    const start = async (env, label) => {
-      const inst = await lib.startInstance(env, { label });
+    const start = async (extra, label) => {
+      const inst = await lib.startInstance({ ...env, ...extra }, { label });
       instances.push(inst);
       return inst;
     };
-    const off = await start({ ...common, RATE_LIMIT_PER_MINUTE: '0' }, 'service (limits off)');
-    const on = await start(limited, 'service (limits on, in memory)');
-    rss.track(on, 'service, rate limiting on');
-    const onRedis = cfg.redis ? await start({ ...limited, REDIS_URL: cfg.redisUrl, RATE_LIMIT_REDIS_PREFIX: `ppob-bench:${process.pid}:` }, 'service (limits on, Redis)') : null;
-    const user = await register(off.base, 'u');
-    const cells = [
-      [ROWS.unsigned, off, false],
-      [ROWS.signed, off, true],
-      [ROWS.limited, on, false],
-      ...(onRedis ? [[ROWS.limitedRedis, onRedis, false]] : []),
-    ];
+    const memory = await start({}, 'service (counters in memory)');
+    rss.track(memory, 'service, partner cells');
+    const redis = cfg.redis ? await start({ REDIS_URL: cfg.redisUrl, RATE_LIMIT_REDIS_PREFIX: `ppob-bench:${process.pid}:` }, 'service (counters in Redis)') : null;
+    const cells = [[ROWS.unsigned, memory, await reseller(memory, 'free', 0), false]];
+    cells.push([ROWS.signed, memory, cells[0][2], true]);
+    cells.push([ROWS.limited, memory, await reseller(memory, 'counted', null), false]);
+    if (redis) {
+      cells.push([ROWS.unsignedRedis, redis, await reseller(redis, 'rfree', 0), false]);
+      cells.push([ROWS.limitedRedis, redis, await reseller(redis, 'rcounted', null), false]);
+    }
     for (let round = 1; round <= cfg.rounds; round++) {
       // Every other round in reverse, so a drift of the machine's speed during a round does not
       // always favour the same cell; the ratios are taken within a round.
       const order = round % 2 === 1 ? cells : [...cells].reverse();
-      for (const [name, inst, signed] of order) results.push({ round, ...(await measure(name, inst.base, inst.pid, produkRequest(user, signed, cfg), cfg)) });
+      for (const [name, inst, user, signed] of order) results.push({ round, ...(await measure(name, inst.base, inst.pid, produkRequest(user, signed, cfg), cfg)) });
     }
   } finally {
     await Promise.all(instances.map((inst) => inst.stop()));
@@ -182,4 +204,4 @@ async function run(rss) {
   return { config: cfg, results: http, callbacks };
 }
 
-module.exports = { run, ROWS };
+module.exports = { run, ROWS, BASE_OF };
