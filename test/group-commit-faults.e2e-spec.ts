@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
-import { AppInstance, beli, registerUser, saldoOf, startInstanceOn, TestUser } from './support/factories';
-import { DbProxy } from './support/db-proxy';
+import { AppInstance, beli, registerUser, saldoOf, TestUser } from './support/factories';
+import type { DbProxy } from './support/db-proxy';
+import { ProxiedInstance, startBehindProxy } from './support/proxied-instance';
 import { expectConsistentLedgers } from './support/invariants';
 import { metricValue, scrape } from './support/metrics';
 import { describeEachEngine } from './support/test-app';
-import { createTestDatabase, describeFor, TestDatabase } from './support/test-db';
+import { describeFor } from './support/test-db';
 
 /**
  * The /beli group commit when a batch fails (issue 13): a failing statement, a deadlock, the
@@ -51,32 +52,26 @@ describeEachEngine(
 );
 
 describeFor('mysql')('POST /beli group commit under database faults on mysql', () => {
-  let db: TestDatabase;
+  let stack: ProxiedInstance;
   let proxy: DbProxy;
   let instance: AppInstance;
   let user: TestUser;
 
   beforeAll(async () => {
-    db = await createTestDatabase('mysql');
-    proxy = await DbProxy.inFrontOf(db.url);
-    instance = await startInstanceOn(db, {
-      DATABASE_URL: proxy.route(db.url),
+    stack = await startBehindProxy({
       // Two connections: the deadlock trigger below fails the first batch on each connection once,
       // so a batch meets at most two deadlocks, fewer than the runner's five attempts.
       DATABASE_POOL_SIZE: '2',
-      DATABASE_CONNECT_TIMEOUT_MS: '1000',
       REQUEST_TIMEOUT_MS: '1000',
       PROCESSOR_ENABLED: 'false',
       BELI_GROUP_COMMIT_WINDOW_MS: String(WINDOW_MS),
     });
+    ({ proxy, instance } = stack);
     user = await registerUser(instance.app, { saldo: 10_000_000 });
   });
 
   afterAll(async () => {
-    proxy?.restore();
-    await instance?.close();
-    await proxy?.close();
-    await db?.drop();
+    await stack?.close();
   });
 
   afterEach(async () => {

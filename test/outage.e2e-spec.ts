@@ -1,8 +1,9 @@
-import { AppInstance, beli, get, registerUser, startInstanceOn, TestUser, waitFor, waitForIdle } from './support/factories';
-import { DbProxy } from './support/db-proxy';
+import { AppInstance, beli, get, registerUser, TestUser, waitFor, waitForIdle } from './support/factories';
+import type { DbProxy } from './support/db-proxy';
+import { ProxiedInstance, startBehindProxy } from './support/proxied-instance';
 import { metricValue, scrape } from './support/metrics';
 import { checkLedger, doubleExecutions } from './support/invariants';
-import { createTestDatabase, describeFor, TestDatabase } from './support/test-db';
+import { describeFor } from './support/test-db';
 
 const REQUEST_TIMEOUT_MS = 1_000;
 /** The bound plus scheduling slack on a busy 2-core machine. */
@@ -20,30 +21,24 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
  * says so, the processor backs off, and everything recovers by itself when the database is back.
  */
 describeFor('mysql')('database outage on mysql', () => {
-  let db: TestDatabase;
+  let stack: ProxiedInstance;
   let proxy: DbProxy;
   let instance: AppInstance;
   let user: TestUser;
 
   beforeAll(async () => {
-    db = await createTestDatabase('mysql');
-    proxy = await DbProxy.inFrontOf(db.url);
-    instance = await startInstanceOn(db, {
-      DATABASE_URL: proxy.route(db.url),
+    stack = await startBehindProxy({
       DATABASE_POOL_SIZE: '4',
-      DATABASE_CONNECT_TIMEOUT_MS: '1000',
       REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
       PROCESSOR_INTERVAL_MS: '100',
       PROCESSOR_LEASE_MS: '4000',
     });
+    ({ proxy, instance } = stack);
     user = await registerUser(instance.app, { saldo: 1_000_000 });
   });
 
   afterAll(async () => {
-    proxy?.restore();
-    await instance?.close();
-    await proxy?.close();
-    await db?.drop();
+    await stack?.close();
   });
 
   describe('while the server does not answer (frozen)', () => {

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { SANDBOX } from '../src/fake-upstream/fake-digiflazz';
+import { NO_FAULTS, SANDBOX } from '../src/fake-upstream/fake-digiflazz';
 import { admin, reseller } from './support/admin';
 import { beli, get, waitFor, waitForIdle } from './support/factories';
 import { FAKE_API_KEY, FAKE_SECRET, fundedReseller, SupplierStack, startSupplierStack, syncProduk, XLD10_HARGA, XLD10_MODAL } from './support/fake-supplier';
@@ -18,7 +18,7 @@ describe.each(ENGINES)('Digiflazz supplier, review cases, on %s', (engine) => {
       await stack?.close();
     });
     beforeEach(() => {
-      stack.fake.faults = { slowMs: 0, slowCalls: 0, fail5xx: 0, resetAfterRecord: 0, dropCallbacks: false, duplicateCallbacks: false, outOfOrderCallbacks: false };
+      stack.fake.faults = { ...NO_FAULTS };
       stack.fake.options.apiKey = FAKE_API_KEY;
     });
 

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { SANDBOX } from '../src/fake-upstream/fake-digiflazz';
+import { NO_FAULTS, SANDBOX } from '../src/fake-upstream/fake-digiflazz';
 import { admin, reseller } from './support/admin';
 import { beli, get, registerUser, waitForIdle } from './support/factories';
 import { useTestApp } from './support/test-app';
@@ -59,7 +59,7 @@ describe.each(ENGINES)('Digiflazz supplier (fake) on %s', (engine) => {
       await stack?.close();
     });
     beforeEach(() => {
-      stack.fake.faults = { slowMs: 0, slowCalls: 0, fail5xx: 0, resetAfterRecord: 0, dropCallbacks: false, duplicateCallbacks: false, outOfOrderCallbacks: false };
+      stack.fake.faults = { ...NO_FAULTS };
     });
 
     it('prices the sandbox product from the price list: harga_modal, harga = modal + markup, listed with its kode', async () => {

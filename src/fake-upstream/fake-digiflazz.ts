@@ -109,9 +109,12 @@ export function defaultProducts(): FakeProduct[] {
   ];
 }
 
+/** No fault: the fake answers like a healthy supplier. */
+export const NO_FAULTS: Readonly<FakeFaults> = { slowMs: 0, slowCalls: 0, fail5xx: 0, resetAfterRecord: 0, dropCallbacks: false, duplicateCallbacks: false, outOfOrderCallbacks: false };
+
 export class FakeDigiflazz {
   readonly transactions = new Map<string, FakeTransaction>();
-  faults: FakeFaults = { slowMs: 0, slowCalls: 0, fail5xx: 0, resetAfterRecord: 0, dropCallbacks: false, duplicateCallbacks: false, outOfOrderCallbacks: false };
+  faults: FakeFaults = { ...NO_FAULTS };
   deposit: number;
   products: FakeProduct[];
   webhookUrl: string;
