@@ -72,6 +72,12 @@ describe.each(ENGINES)('review15: manual settlement racing the supplier callback
         await waitForIdle(t.dataSource, 60_000);
         // Sold (and charged) as ORIG5: the supplier must not have been asked for another product.
         expect({ id, sku: fake.transactions.get(String(id))?.buyer_sku_code ?? null }).toEqual({ id, sku: 'ORIG5' });
+        // The group commit's multi-row insert keeps it too.
+        const batch = await Promise.all(Array.from({ length: 6 }, () => beli(t.app, user.apiKey, { produk_id: produkId, nomor_tujuan: SANDBOX.SUKSES })));
+        const ids = batch.map((r) => r.json().id as number);
+        const kept: Array<{ kode: string | null }> = await t.dataSource.query(`SELECT kode FROM transaksi WHERE id IN (${ids.join(', ')})`);
+        expect(kept.map((r) => r.kode)).toEqual(Array(6).fill('ALT4'));
+        await waitForIdle(t.dataSource, 60_000);
       } finally {
         fake.faults.tryLaterCalls = 0;
       }
