@@ -24,6 +24,7 @@ import { EmailBinaryCollation1796152753645 } from './migrations/1796152753645-em
 import { Supplier1796155565187 } from './migrations/1796155565187-supplier';
 import { ProdukKodeNocase1796156363772 } from './migrations/1796156363772-produk-kode-nocase';
 import { TransaksiHargaModal1796158164070 } from './migrations/1796158164070-transaksi-harga-modal';
+import { TransaksiKode1796159000000 } from './migrations/1796159000000-transaksi-kode';
 import { NonceBinaryCollation1796158955902 } from './migrations/1796158955902-nonce-binary-collation';
 
 export const ENTITIES = [User, Mutasi, Produk, Transaksi, PpobSimEksekusi, Deposit, AdminAudit];
@@ -45,6 +46,7 @@ export const MIGRATIONS = [
   ProdukKodeNocase1796156363772,
   TransaksiHargaModal1796158164070,
   NonceBinaryCollation1796158955902,
+  TransaksiKode1796159000000,
 ];
 
 /** A query slower than this is logged (its SQL, never its parameters). */

@@ -32,6 +32,10 @@ export class Transaksi {
   @Column({ name: 'harga_modal', type: 'bigint', nullable: true, transformer: bigintNumber })
   hargaModal!: number | null;
 
+  /** The product's supplier code at /beli (sent as buyer_sku_code); null for purchases made before it was kept. */
+  @Column({ type: 'varchar', length: 50, nullable: true })
+  kode!: string | null;
+
   @Column({ type: 'varchar', length: 10 })
   status!: TransaksiStatus;
 

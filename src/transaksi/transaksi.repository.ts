@@ -22,6 +22,8 @@ export interface NewTransaksi {
   harga: number;
   /** The product's supplier price at /beli: the max_price of every call for this purchase. */
   hargaModal: number | null;
+  /** The product's supplier code at /beli: the buyer_sku_code of every call for this purchase. */
+  kode: string | null;
   callbackUrl: string | null;
 }
 
@@ -80,9 +82,9 @@ export class TransaksiRepository {
     const now = sqlDateTime(this.clock.now());
     const { insertId } = await execute(
       manager,
-      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, harga_modal, callback_url, status, attempts, waktu, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
-      [trx.userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, trx.hargaModal, trx.callbackUrl, now, now],
+      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, harga_modal, kode, callback_url, status, attempts, waktu, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
+      [trx.userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, trx.hargaModal, trx.kode, trx.callbackUrl, now, now],
     );
     return insertId;
   }
@@ -100,12 +102,12 @@ export class TransaksiRepository {
     const params: unknown[] = [];
     for (const trx of trxs) {
       if (trx.userId !== userId) throw new Error('insertPendingMany: purchases of one user only');
-      params.push(userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, trx.hargaModal, trx.callbackUrl, now, now);
+      params.push(userId, trx.produkId, trx.refId, trx.nomorTujuan, trx.nominal, trx.harga, trx.hargaModal, trx.kode, trx.callbackUrl, now, now);
     }
     const returning = await this.insertReturns(manager);
     const inserted: unknown = await manager.query(
-      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, harga_modal, callback_url, status, attempts, waktu, updated_at)
-       VALUES ${trxs.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)").join(', ')}${returning ? ' RETURNING id, ref_id' : ''}`,
+      `INSERT INTO transaksi (user_id, produk_id, ref_id, nomor_tujuan, nominal, harga, harga_modal, kode, callback_url, status, attempts, waktu, updated_at)
+       VALUES ${trxs.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)").join(', ')}${returning ? ' RETURNING id, ref_id' : ''}`,
       params,
     );
     const rows: Array<{ id: number | string; ref_id: string }> = returning

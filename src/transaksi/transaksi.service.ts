@@ -43,7 +43,7 @@ export class TransaksiService {
     const refId = dto.ref_id ?? randomUUID().replace(/-/g, '');
     const callbackUrl = dto.callback_url === undefined ? null : await this.callbacks.purchaseUrl(user.id, dto.callback_url);
     const outcome = await this.groupCommit.submit({
-      trx: { userId: user.id, produkId: produk.id, refId, nomorTujuan: dto.nomor_tujuan, nominal: produk.nominal, harga: produk.harga, hargaModal: produk.hargaModal ?? null, callbackUrl },
+      trx: { userId: user.id, produkId: produk.id, refId, nomorTujuan: dto.nomor_tujuan, nominal: produk.nominal, harga: produk.harga, hargaModal: produk.hargaModal ?? null, kode: produk.kode ?? null, callbackUrl },
       clientRefId: dto.ref_id ?? null,
       keterangan: `Pembelian ${produk.nama} ke ${dto.nomor_tujuan}`,
       deadline,

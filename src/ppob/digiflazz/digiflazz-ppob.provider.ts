@@ -130,7 +130,7 @@ export class DigiflazzPpobProvider extends PpobProvider {
   async order(idempotencyKey: string): Promise<Order> {
     const [row]: Array<{ nomor_tujuan: string; kode: string | null; harga_modal: number | string | null }> = await this.dataSource.query(
       // The supplier price the purchase was sold at, not the product's now: a sync since /beli may have raised it.
-      'SELECT t.nomor_tujuan, p.kode, COALESCE(t.harga_modal, p.harga_modal) AS harga_modal FROM transaksi t JOIN produk p ON p.id = t.produk_id WHERE t.id = ?',
+      'SELECT t.nomor_tujuan, COALESCE(t.kode, p.kode) AS kode, COALESCE(t.harga_modal, p.harga_modal) AS harga_modal FROM transaksi t JOIN produk p ON p.id = t.produk_id WHERE t.id = ?',
       [Number(idempotencyKey)],
     );
     if (!row) throw new PpobUnavailableError(`no purchase for ref_id ${idempotencyKey}`);
