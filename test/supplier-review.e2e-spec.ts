@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { NO_FAULTS, SANDBOX } from '../src/fake-upstream/fake-digiflazz';
+import { SANDBOX } from '../src/fake-upstream/fake-digiflazz';
 import { admin, reseller } from './support/admin';
 import { beli, get, waitFor, waitForIdle } from './support/factories';
-import { FAKE_API_KEY, FAKE_SECRET, fundedReseller, SupplierStack, startSupplierStack, syncProduk, XLD10_HARGA, XLD10_MODAL } from './support/fake-supplier';
+import { FAKE_API_KEY, FAKE_SECRET, fundedReseller, syncProduk, useSupplierStack, XLD10_HARGA, XLD10_MODAL } from './support/fake-supplier';
 import { describeFor, ENGINES } from './support/test-db';
 
 const START = 100_000;
@@ -10,15 +10,8 @@ const START = 100_000;
 /** Adversarial cases of the supplier adapter found in review (issue 11). */
 describe.each(ENGINES)('Digiflazz supplier, review cases, on %s', (engine) => {
   describeFor(engine)(engine, () => {
-    let stack: SupplierStack;
-    beforeAll(async () => {
-      stack = await startSupplierStack(engine);
-    });
-    afterAll(async () => {
-      await stack?.close();
-    });
+    const stack = useSupplierStack(engine);
     beforeEach(() => {
-      stack.fake.faults = { ...NO_FAULTS };
       stack.fake.options.apiKey = FAKE_API_KEY;
     });
 

@@ -1,7 +1,7 @@
 import { SANDBOX } from '../src/fake-upstream/fake-digiflazz';
 import { admin } from './support/admin';
 import { beli, waitFor, waitForIdle } from './support/factories';
-import { fundedReseller, startSupplierStack, SupplierStack, syncProduk } from './support/fake-supplier';
+import { fundedReseller, syncProduk, useSupplierStack } from './support/fake-supplier';
 import { checkLedger, wrongDebitsAndRefunds } from './support/invariants';
 import { describeFor, ENGINES } from './support/test-db';
 
@@ -11,13 +11,7 @@ const ROWS = 8;
 /** The supplier's money paths under an operator: settlement racing its callbacks, and a product's kode changed mid-purchase. */
 describe.each(ENGINES)('operator settlement and supplier codes with the Digiflazz supplier on %s', (engine) => {
   describeFor(engine)(engine, () => {
-    let stack: SupplierStack;
-    beforeAll(async () => {
-      stack = await startSupplierStack(engine);
-    });
-    afterAll(async () => {
-      await stack?.close();
-    });
+    const stack = useSupplierStack(engine);
 
     it('settles each purchase waiting for an operator once, refunding exactly when it ends gagal', async () => {
       const { t, fake } = stack;

@@ -1,11 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { NO_FAULTS, SANDBOX } from '../src/fake-upstream/fake-digiflazz';
+import { SANDBOX } from '../src/fake-upstream/fake-digiflazz';
 import { admin, reseller } from './support/admin';
 import { beli, get, registerUser, waitForIdle } from './support/factories';
 import { useTestApp } from './support/test-app';
 import { jakartaClock } from '../src/supplier/price-list';
 import { tryLease } from '../src/supplier/supplier-lease';
-import { fundedReseller, SupplierStack, startSupplierStack, syncProduk, XLD10_HARGA, XLD10_MODAL, FAKE_SECRET } from './support/fake-supplier';
+import { FAKE_SECRET, fundedReseller, startSupplierStack, SupplierStack, syncProduk, useSupplierStack, XLD10_HARGA, XLD10_MODAL } from './support/fake-supplier';
 import { describeFor, ENGINES } from './support/test-db';
 
 const START = 200_000;
@@ -51,16 +51,7 @@ async function expectMatchesSupplier(stack: SupplierStack, userId: number, start
 
 describe.each(ENGINES)('Digiflazz supplier (fake) on %s', (engine) => {
   describeFor(engine)(engine, () => {
-    let stack: SupplierStack;
-    beforeAll(async () => {
-      stack = await startSupplierStack(engine);
-    });
-    afterAll(async () => {
-      await stack?.close();
-    });
-    beforeEach(() => {
-      stack.fake.faults = { ...NO_FAULTS };
-    });
+    const stack = useSupplierStack(engine);
 
     it('prices the sandbox product from the price list: harga_modal, harga = modal + markup, listed with its kode', async () => {
       const list = (await admin(stack.t.app, 'GET', '/admin/produk')).json() as Array<{ kode: string; harga: number; harga_modal: number; brand: string }>;

@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { FakeDigiflazz, FakeOptions } from '../../src/fake-upstream/fake-digiflazz';
+import { FakeDigiflazz, FakeOptions, NO_FAULTS } from '../../src/fake-upstream/fake-digiflazz';
 import { admin, adminEnv, userIdOf } from './admin';
 import { registerUser, TestUser, waitFor } from './factories';
 import { startTestApp, TestApp } from './test-app';
@@ -38,6 +38,36 @@ export interface SupplierStack {
   /** The sandbox product (kode xld10), priced by a sync. */
   produkId: number;
   close(): Promise<void>;
+}
+
+/**
+ * One SupplierStack for the tests of a describe block: started before them, the fake healthy
+ * again (NO_FAULTS) before each, closed after them. The returned object reads through to the
+ * stack that is running.
+ */
+export function useSupplierStack(engine: Engine): SupplierStack {
+  let stack: SupplierStack | undefined;
+  beforeAll(async () => {
+    stack = await startSupplierStack(engine);
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+  beforeEach(() => {
+    stack!.fake.faults = { ...NO_FAULTS };
+  });
+  return {
+    get fake() {
+      return stack!.fake;
+    },
+    get t() {
+      return stack!.t;
+    },
+    get produkId() {
+      return stack!.produkId;
+    },
+    close: () => stack!.close(),
+  };
 }
 
 /**
